@@ -1,0 +1,215 @@
+// winmmf/error.hpp - the library's error conditions and how they become exceptions.
+//
+// Conditions the library itself detects live in the `winmmf` category below. Failures of a
+// Win32 call are reported as std::system_category() codes that carry the original
+// GetLastError() value untouched, so callers can still compare against ERROR_* constants.
+#pragma once
+
+#include <string>
+#include <system_error>
+
+namespace winmmf {
+
+// Values are stable: they are part of the C ABI and of the command-line tool's output.
+enum class errc : int {
+    // names
+    empty_name = 1,
+    name_contains_backslash,
+    name_contains_nul,
+    name_too_long,
+    invalid_utf8,
+    invalid_utf16,
+    // sizes and bounds
+    zero_size,
+    size_overflow,
+    too_large,
+    out_of_bounds,
+    // lifetime and access
+    already_exists,
+    not_found,
+    not_open,
+    read_only,
+    // the lock word
+    read_locked,
+    write_locked,
+    uninitialized,
+    max_readers,
+    lock_violation,
+    corrupt_lock_word,
+    wrong_lock_policy,
+    timeout,
+    max_tries_reached,
+    owner_dead,
+    cancelled,
+    // platform specifics
+    large_page_privilege_missing,
+    global_privilege_missing,
+    not_winmmf_mapping,
+};
+
+namespace detail {
+
+class winmmf_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "winmmf"; }
+
+    std::string message(int value) const override
+    {
+        switch (static_cast<errc>(value)) {
+        case errc::empty_name:
+            return "the object name is empty";
+        case errc::name_contains_backslash:
+            return "the object name contains '\\'; only the namespace prefix may contain one "
+                   "(use name_scope::custom to pass a full name such as Session\\1\\x)";
+        case errc::name_contains_nul:
+            return "the object name contains an embedded NUL character";
+        case errc::name_too_long:
+            return "the object name is longer than winmmf::max_name_length UTF-16 code units "
+                   "(namespace prefix included); it is never truncated";
+        case errc::invalid_utf8:
+            return "the object name is not valid UTF-8";
+        case errc::invalid_utf16:
+            return "the object name is not valid UTF-16 or UTF-32 (unpaired surrogate or not a "
+                   "Unicode scalar value)";
+        case errc::zero_size:
+            return "a mapping must hold at least one byte";
+        case errc::size_overflow:
+            return "the size overflows once the lock header and page rounding are added";
+        case errc::too_large:
+            return "the requested size is larger than the existing mapping";
+        case errc::out_of_bounds:
+            return "the offset and length reach past the end of the mapping";
+        case errc::already_exists:
+            return "a mapping with this name already exists";
+        case errc::not_found:
+            return "no mapping with this name exists in the namespace searched (Local\\ is per "
+                   "session; a service's mapping is usually in Global\\)";
+        case errc::not_open:
+            return "the mapping is closed or was moved from";
+        case errc::read_only:
+            return "the mapping was opened read-only: writing, and taking a lock that must "
+                   "update the lock word, are refused";
+        case errc::read_locked:
+            return "the lock is held by one or more readers";
+        case errc::write_locked:
+            return "the lock is held by a writer";
+        case errc::uninitialized:
+            return "the lock word is uninitialized (creation not finished, or not a winmmf "
+                   "mapping)";
+        case errc::max_readers:
+            return "the lock already has the maximum number of readers";
+        case errc::lock_violation:
+            return "unlock without a matching lock";
+        case errc::corrupt_lock_word:
+            return "the lock word holds a state the protocol can never produce";
+        case errc::wrong_lock_policy:
+            return "the mapping was created with a different lock policy";
+        case errc::timeout:
+            return "timed out waiting for the lock";
+        case errc::max_tries_reached:
+            return "gave up waiting for the lock after the maximum number of tries";
+        case errc::owner_dead:
+            return "the previous lock owner died while holding the lock; the lock was "
+                   "acquired but the data may be inconsistent";
+        case errc::cancelled:
+            return "the wait was cancelled";
+        case errc::large_page_privilege_missing:
+            return "large pages need SeLockMemoryPrivilege (\"Lock pages in memory\"), which "
+                   "this account does not hold";
+        case errc::global_privilege_missing:
+            return "creating a Global\\ object needs SeCreateGlobalPrivilege: run as a service "
+                   "or administrator, or let the service create the mapping and only open it "
+                   "here";
+        case errc::not_winmmf_mapping:
+            return "the mapping does not carry a winmmf header";
+        }
+        return "unknown winmmf error";
+    }
+
+    std::error_condition default_error_condition(int value) const noexcept override
+    {
+        // Lets generic code compare our codes against the portable std::errc conditions.
+        switch (static_cast<errc>(value)) {
+        case errc::empty_name:
+        case errc::name_contains_backslash:
+        case errc::name_contains_nul:
+        case errc::invalid_utf8:
+        case errc::invalid_utf16:
+        case errc::zero_size:
+            return std::errc::invalid_argument;
+        case errc::name_too_long:
+            return std::errc::filename_too_long;
+        case errc::size_overflow:
+        case errc::too_large:
+            return std::errc::value_too_large;
+        case errc::out_of_bounds:
+            return std::errc::result_out_of_range;
+        case errc::already_exists:
+            return std::errc::file_exists;
+        case errc::not_found:
+            return std::errc::no_such_file_or_directory;
+        case errc::not_open:
+            return std::errc::bad_file_descriptor;
+        case errc::read_only:
+        case errc::large_page_privilege_missing:
+        case errc::global_privilege_missing:
+            return std::errc::permission_denied;
+        case errc::read_locked:
+        case errc::write_locked:
+        case errc::max_readers:
+            return std::errc::resource_unavailable_try_again;
+        case errc::timeout:
+        case errc::max_tries_reached:
+            return std::errc::timed_out;
+        case errc::owner_dead:
+            return std::errc::owner_dead;
+        case errc::cancelled:
+            return std::errc::operation_canceled;
+        case errc::lock_violation:
+            return std::errc::operation_not_permitted;
+        default:
+            return {value, *this};
+        }
+    }
+};
+
+} // namespace detail
+
+inline const std::error_category& winmmf_category() noexcept
+{
+    static const detail::winmmf_category_impl category;
+    return category;
+}
+
+inline std::error_code make_error_code(errc e) noexcept
+{
+    return {static_cast<int>(e), winmmf_category()};
+}
+
+inline std::error_condition make_error_condition(errc e) noexcept
+{
+    return {static_cast<int>(e), winmmf_category()};
+}
+
+} // namespace winmmf
+
+template <>
+struct std::is_error_code_enum<winmmf::errc> : std::true_type {};
+
+namespace winmmf::detail {
+
+// Throwing overloads are thin wrappers around the error_code ones; this keeps the message
+// context (what was attempted, on which object) in one place.
+[[noreturn]] inline void throw_error(const std::error_code& ec, const std::string& what)
+{
+    throw std::system_error(ec, what);
+}
+
+inline void throw_if(const std::error_code& ec, const char* what)
+{
+    if (ec) {
+        throw std::system_error(ec, what);
+    }
+}
+
+} // namespace winmmf::detail

@@ -1,0 +1,496 @@
+// winmmf/mapping.hpp - basic_memory_mapped_file: a named, pagefile-backed section and one view.
+//
+// Ownership: the object owns the section handle and the view; moving transfers both and
+// leaves the source closed; the destructor and close() release both. The mapping itself lives
+// as long as any process still has a handle or a view of it.
+//
+// Errors: every fallible call comes as a throwing overload (std::system_error) and a noexcept
+// overload that reports through std::error_code&, as std::filesystem does. On any error the
+// object is left closed (factories) or unchanged (operations), and shared data is untouched.
+#pragma once
+
+#include <winmmf/acquire.hpp>
+#include <winmmf/detail/win32.hpp>
+#include <winmmf/error.hpp>
+#include <winmmf/guard.hpp>
+#include <winmmf/lock.hpp>
+#include <winmmf/name.hpp>
+#include <winmmf/page.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace winmmf {
+
+enum class access_mode : std::uint8_t {
+    read_write,
+    read_only, // the section is opened and mapped with FILE_MAP_READ only
+};
+
+struct open_options {
+    access_mode access = access_mode::read_write;
+    // The usable size the caller relies on. 0 takes whatever the existing mapping has (its
+    // size is read from the kernel); a larger value than the mapping has fails with
+    // errc::too_large.
+    std::size_t expected_size = 0;
+};
+
+struct create_options {
+    // Passed to CreateFileMappingW unchanged; null gives the creator's default descriptor.
+    SECURITY_ATTRIBUTES* security_attributes = nullptr;
+};
+
+template <lock_policy LockPolicy>
+class basic_memory_mapped_file {
+public:
+    using lock_policy_type = LockPolicy;
+    using read_guard = basic_read_guard<LockPolicy>;
+    using write_guard = basic_write_guard<LockPolicy>;
+    static constexpr std::size_t header_size = LockPolicy::header_size;
+
+    basic_memory_mapped_file() noexcept = default;
+    basic_memory_mapped_file(basic_memory_mapped_file&& other) noexcept { swap(other); }
+    basic_memory_mapped_file& operator=(basic_memory_mapped_file&& other) noexcept
+    {
+        if (this != &other) {
+            close_quietly();
+            swap(other);
+        }
+        return *this;
+    }
+    basic_memory_mapped_file(const basic_memory_mapped_file&) = delete;
+    basic_memory_mapped_file& operator=(const basic_memory_mapped_file&) = delete;
+    ~basic_memory_mapped_file() { close_quietly(); }
+
+    // ---- creating and opening ---------------------------------------------------------
+
+    // Creates a new mapping of at least `size` usable bytes; errc::already_exists if the
+    // name is taken (by a mapping of any size).
+    static basic_memory_mapped_file create(const name_ref& name, std::size_t size,
+                                           const create_options& options = {})
+    {
+        std::error_code ec;
+        auto m = create(name, size, options, ec);
+        throw_for("create", name, ec);
+        return m;
+    }
+    static basic_memory_mapped_file create(const name_ref& name, std::size_t size,
+                                           std::error_code& ec) noexcept
+    {
+        return create(name, size, create_options{}, ec);
+    }
+    static basic_memory_mapped_file create(const name_ref& name, std::size_t size,
+                                           const create_options& options,
+                                           std::error_code& ec) noexcept
+    {
+        basic_memory_mapped_file m;
+        ec = m.establish(disposition::create_only, name, size, options, open_options{});
+        return m;
+    }
+
+    // Opens an existing mapping; errc::not_found if there is none under that name.
+    static basic_memory_mapped_file open(const name_ref& name, const open_options& options = {})
+    {
+        std::error_code ec;
+        auto m = open(name, options, ec);
+        throw_for("open", name, ec);
+        return m;
+    }
+    static basic_memory_mapped_file open(const name_ref& name, std::error_code& ec) noexcept
+    {
+        return open(name, open_options{}, ec);
+    }
+    static basic_memory_mapped_file open(const name_ref& name, const open_options& options,
+                                         std::error_code& ec) noexcept
+    {
+        basic_memory_mapped_file m;
+        ec = m.establish(disposition::open_only, name, 0, create_options{}, options);
+        return m;
+    }
+
+    // Opens the mapping if it exists, creates it otherwise; created() tells which. An existing
+    // mapping smaller than `size` is refused with errc::too_large.
+    static basic_memory_mapped_file open_or_create(const name_ref& name, std::size_t size,
+                                                   const create_options& options = {})
+    {
+        std::error_code ec;
+        auto m = open_or_create(name, size, options, ec);
+        throw_for("open_or_create", name, ec);
+        return m;
+    }
+    static basic_memory_mapped_file open_or_create(const name_ref& name, std::size_t size,
+                                                   std::error_code& ec) noexcept
+    {
+        return open_or_create(name, size, create_options{}, ec);
+    }
+    static basic_memory_mapped_file open_or_create(const name_ref& name, std::size_t size,
+                                                   const create_options& options,
+                                                   std::error_code& ec) noexcept
+    {
+        basic_memory_mapped_file m;
+        ec = m.establish(disposition::open_or_create, name, size, options, open_options{});
+        return m;
+    }
+
+    // Unmaps the view and closes the section handle. Safe to call on a closed object.
+    void close()
+    {
+        std::error_code ec;
+        close(ec);
+        detail::throw_if(ec, "winmmf: close");
+    }
+    void close(std::error_code& ec) noexcept
+    {
+        ec.clear();
+        if (!view_.reset() && !ec) {
+            ec = detail::last_error();
+        }
+        if (!section_.reset() && !ec) {
+            ec = detail::last_error();
+        }
+        layout_ = {};
+        lock_ = LockPolicy{};
+        name_ = object_name{};
+        access_ = access_mode::read_write;
+        created_ = false;
+    }
+
+    // ---- what it is ---------------------------------------------------------------------
+
+    bool is_open() const noexcept { return static_cast<bool>(view_); }
+    explicit operator bool() const noexcept { return is_open(); }
+
+    // The usable size the caller asked for (or, when opened without an expected size, the
+    // whole capacity).
+    std::size_t size() const noexcept { return layout_.size; }
+    // What page rounding actually provides after the header; reads and writes may use all of it.
+    std::size_t capacity() const noexcept { return layout_.capacity; }
+    // The section size as the kernel has it, header included.
+    std::uint64_t section_size() const noexcept { return layout_.section_size; }
+
+    access_mode access() const noexcept { return access_; }
+    bool writable() const noexcept { return access_ == access_mode::read_write; }
+    // True if this object created the mapping, false if it opened an existing one.
+    bool created() const noexcept { return created_; }
+    const object_name& name() const noexcept { return name_; }
+    HANDLE native_handle() const noexcept { return section_.get(); }
+    const LockPolicy& lock_policy() const noexcept { return lock_; }
+    LockPolicy& lock_policy() noexcept { return lock_; }
+
+    // The mode that read(), write() and the argument-less lock calls use.
+    const acquire_mode& default_acquire() const noexcept { return default_acquire_; }
+    void set_default_acquire(const acquire_mode& mode) noexcept { default_acquire_ = mode; }
+
+    // Bytes without any lock: for policies like no_lock, for diagnostics, and for read-only
+    // views of lock policies whose readers must write the header. Nothing stops another
+    // process from writing while you read.
+    std::span<const std::byte> unsynchronized_bytes() const noexcept
+    {
+        return is_open() ? std::span<const std::byte>(data(), layout_.capacity)
+                         : std::span<const std::byte>{};
+    }
+
+    // ---- locks and zero-copy access ----------------------------------------------------
+
+    read_guard lock_read() const { return lock_read(default_acquire_); }
+    read_guard lock_read(const acquire_mode& mode) const
+    {
+        std::error_code ec;
+        read_guard guard = lock_read(mode, ec);
+        throw_if_failed(ec, "lock_read");
+        return guard;
+    }
+    read_guard lock_read(std::error_code& ec) const noexcept { return lock_read(default_acquire_, ec); }
+    read_guard lock_read(const acquire_mode& mode, std::error_code& ec) const noexcept
+    {
+        if (!check_open(ec) || !check_can_lock_shared(ec)) {
+            return {};
+        }
+        LockPolicy lock = lock_;
+        if (!lock.lock_shared(mode, ec)) {
+            return {};
+        }
+        return read_guard(lock, std::span<const std::byte>(data(), layout_.capacity),
+                          ec == errc::owner_dead);
+    }
+    read_guard try_lock_read() const { return lock_read(acquire_mode::try_once()); }
+    read_guard try_lock_read(std::error_code& ec) const noexcept
+    {
+        return lock_read(acquire_mode::try_once(), ec);
+    }
+
+    write_guard lock_write() { return lock_write(default_acquire_); }
+    write_guard lock_write(const acquire_mode& mode)
+    {
+        std::error_code ec;
+        write_guard guard = lock_write(mode, ec);
+        throw_if_failed(ec, "lock_write");
+        return guard;
+    }
+    write_guard lock_write(std::error_code& ec) noexcept { return lock_write(default_acquire_, ec); }
+    write_guard lock_write(const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        if (!check_open(ec) || !check_writable(ec)) {
+            return {};
+        }
+        LockPolicy lock = lock_;
+        if (!lock.lock(mode, ec)) {
+            return {};
+        }
+        return write_guard(lock, std::span<std::byte>(data(), layout_.capacity),
+                           ec == errc::owner_dead);
+    }
+    write_guard try_lock_write() { return lock_write(acquire_mode::try_once()); }
+    write_guard try_lock_write(std::error_code& ec) noexcept
+    {
+        return lock_write(acquire_mode::try_once(), ec);
+    }
+
+    // ---- copying in and out --------------------------------------------------------------
+
+    // Copies out.size() bytes starting at `offset` under a shared lock.
+    void read(std::size_t offset, std::span<std::byte> out) const { read(offset, out, default_acquire_); }
+    void read(std::size_t offset, std::span<std::byte> out, const acquire_mode& mode) const
+    {
+        std::error_code ec;
+        read(offset, out, mode, ec);
+        throw_if_failed(ec, "read");
+    }
+    void read(std::size_t offset, std::span<std::byte> out, std::error_code& ec) const noexcept
+    {
+        read(offset, out, default_acquire_, ec);
+    }
+    // On errc::owner_dead the bytes were copied, but may be half-written.
+    void read(std::size_t offset, std::span<std::byte> out, const acquire_mode& mode,
+              std::error_code& ec) const noexcept
+    {
+        if (!check_open(ec) || !check_bounds(offset, out.size(), ec)) {
+            return;
+        }
+        read_guard guard = lock_read(mode, ec);
+        if (!guard) {
+            return;
+        }
+        if (!out.empty()) {
+            std::memcpy(out.data(), guard.data() + offset, out.size());
+        }
+        finish_copy(guard, ec);
+    }
+
+    // Copies `in` to `offset` under the exclusive lock.
+    void write(std::size_t offset, std::span<const std::byte> in) { write(offset, in, default_acquire_); }
+    void write(std::size_t offset, std::span<const std::byte> in, const acquire_mode& mode)
+    {
+        std::error_code ec;
+        write(offset, in, mode, ec);
+        throw_if_failed(ec, "write");
+    }
+    void write(std::size_t offset, std::span<const std::byte> in, std::error_code& ec) noexcept
+    {
+        write(offset, in, default_acquire_, ec);
+    }
+    // On errc::owner_dead the bytes were written over data a dead writer left behind.
+    void write(std::size_t offset, std::span<const std::byte> in, const acquire_mode& mode,
+               std::error_code& ec) noexcept
+    {
+        if (!check_open(ec) || !check_writable(ec) || !check_bounds(offset, in.size(), ec)) {
+            return;
+        }
+        write_guard guard = lock_write(mode, ec);
+        if (!guard) {
+            return;
+        }
+        if (!in.empty()) {
+            std::memcpy(guard.data() + offset, in.data(), in.size());
+        }
+        finish_copy(guard, ec);
+    }
+
+    void swap(basic_memory_mapped_file& other) noexcept
+    {
+        using std::swap;
+        swap(section_, other.section_);
+        swap(view_, other.view_);
+        swap(layout_, other.layout_);
+        swap(lock_, other.lock_);
+        swap(name_, other.name_);
+        swap(default_acquire_, other.default_acquire_);
+        swap(access_, other.access_);
+        swap(created_, other.created_);
+    }
+    friend void swap(basic_memory_mapped_file& a, basic_memory_mapped_file& b) noexcept { a.swap(b); }
+
+private:
+    enum class disposition { create_only, open_only, open_or_create };
+
+    std::byte* data() const noexcept { return view_.get() + header_size; }
+
+    std::error_code establish(disposition how, const name_ref& requested, std::size_t size,
+                              const create_options& create_opts, const open_options& open_opts) noexcept
+    {
+        std::error_code ec;
+        object_name name = object_name::make(requested, ec);
+        if (ec) {
+            return ec;
+        }
+        const bool writable = how != disposition::open_only ||
+                              open_opts.access == access_mode::read_write;
+        const DWORD view_access = writable ? (FILE_MAP_READ | FILE_MAP_WRITE) : FILE_MAP_READ;
+
+        detail::unique_handle section;
+        bool created = false;
+        mapping_layout layout;
+        if (how == disposition::open_only) {
+            section = detail::unique_handle(::OpenFileMappingW(view_access, FALSE, name.c_str()));
+            if (!section) {
+                const DWORD error = ::GetLastError();
+                return error == ERROR_FILE_NOT_FOUND ? make_error_code(errc::not_found)
+                                                     : detail::win32_error(error);
+            }
+        } else {
+            if (const errc e = compute_layout(size, header_size,
+                                              detail::system_memory_info().page_size, layout);
+                e != errc{}) {
+                return e;
+            }
+            section = detail::unique_handle(::CreateFileMappingW(
+                INVALID_HANDLE_VALUE, create_opts.security_attributes, PAGE_READWRITE | SEC_COMMIT,
+                static_cast<DWORD>(layout.section_size >> 32),
+                static_cast<DWORD>(layout.section_size & 0xFFFFFFFFu), name.c_str()));
+            if (!section) {
+                return detail::last_error();
+            }
+            // CreateFileMappingW hands back an existing object (ignoring our size) and says so
+            // only through the last error, which must be read before anything else runs.
+            created = ::GetLastError() != ERROR_ALREADY_EXISTS;
+            if (!created && how == disposition::create_only) {
+                return errc::already_exists; // `section` closes; the existing mapping is untouched
+            }
+        }
+
+        // A new section gets a view of exactly our layout; an existing one is mapped whole
+        // (length 0) and measured, because its creator chose the size.
+        detail::unique_view view(::MapViewOfFile(section.get(), view_access, 0, 0,
+                                                 created ? layout.view_size : 0));
+        if (!view) {
+            return detail::last_error();
+        }
+
+        LockPolicy lock;
+        if (created) {
+            lock = LockPolicy::initialize(view.get(), ec);
+        } else {
+            const std::size_t mapped = detail::view_size(view.get(), ec);
+            if (ec) {
+                return ec;
+            }
+            const std::size_t expected = how == disposition::open_only ? open_opts.expected_size : size;
+            if (const errc e = existing_layout(mapped, header_size, expected, layout); e != errc{}) {
+                return e;
+            }
+            lock = LockPolicy::attach(view.get(), ec);
+        }
+        if (ec) {
+            return ec;
+        }
+
+        section_ = std::move(section);
+        view_ = std::move(view);
+        layout_ = layout;
+        lock_ = lock;
+        name_ = name;
+        access_ = writable ? access_mode::read_write : access_mode::read_only;
+        created_ = created;
+        return {};
+    }
+
+    bool check_open(std::error_code& ec) const noexcept
+    {
+        if (is_open()) {
+            return true;
+        }
+        ec = errc::not_open;
+        return false;
+    }
+    bool check_writable(std::error_code& ec) const noexcept
+    {
+        if (writable()) {
+            return true;
+        }
+        ec = errc::read_only;
+        return false;
+    }
+    bool check_can_lock_shared(std::error_code& ec) const noexcept
+    {
+        if (writable() || !LockPolicy::readers_write_header) {
+            return true;
+        }
+        ec = errc::read_only;
+        return false;
+    }
+    bool check_bounds(std::size_t offset, std::size_t length, std::error_code& ec) const noexcept
+    {
+        if (in_bounds(offset, length, layout_.capacity)) {
+            return true;
+        }
+        ec = errc::out_of_bounds;
+        return false;
+    }
+
+    // The copy is done; report owner_dead from the acquisition, else any unlock failure.
+    template <class Guard>
+    static void finish_copy(Guard& guard, std::error_code& ec) noexcept
+    {
+        const std::error_code acquired_with = ec;
+        guard.unlock(ec);
+        if (acquired_with) {
+            ec = acquired_with;
+        }
+    }
+
+    void throw_if_failed(const std::error_code& ec, const char* what) const
+    {
+        // owner_dead is a report, not a failure: the lock is held (or the copy was made).
+        if (ec && ec != errc::owner_dead) {
+            detail::throw_error(ec, std::string("winmmf: ") + what + " " +
+                                        (is_open() ? name_.to_utf8() : std::string("(not open)")));
+        }
+    }
+
+    static void throw_for(const char* what, const name_ref& requested, const std::error_code& ec)
+    {
+        if (!ec) {
+            return;
+        }
+        std::error_code name_ec;
+        const object_name name = object_name::make(requested, name_ec);
+        detail::throw_error(ec, std::string("winmmf: ") + what + " " +
+                                    (name_ec ? std::string("(invalid name)") : name.to_utf8()));
+    }
+
+    void close_quietly() noexcept
+    {
+        std::error_code ignored;
+        close(ignored);
+    }
+
+    detail::unique_handle section_;
+    detail::unique_view view_;
+    mapping_layout layout_{};
+    LockPolicy lock_{};
+    object_name name_{};
+    acquire_mode default_acquire_ = acquire_mode::wait_for(default_lock_timeout);
+    access_mode access_ = access_mode::read_write;
+    bool created_ = false;
+};
+
+using memory_mapped_file = basic_memory_mapped_file<compatible_lock>;
+using read_guard = memory_mapped_file::read_guard;
+using write_guard = memory_mapped_file::write_guard;
+
+} // namespace winmmf

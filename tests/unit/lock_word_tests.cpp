@@ -1,0 +1,105 @@
+#include <winmmf/lock_word.hpp>
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <atomic>
+#include <cstdint>
+
+using namespace winmmf;
+namespace lw = winmmf::lock_word;
+
+TEST_CASE("the masks are WinMMF's", "[lock_word]")
+{
+    STATIC_CHECK(lw::initialize_mask == 0xFF000000u);
+    STATIC_CHECK(lw::write_lock_mask == 0x80000000u);
+    STATIC_CHECK(lw::read_lock_mask == 0x00FFFFFFu);
+    STATIC_CHECK(sizeof(lw::word_type) == 4);
+}
+
+TEST_CASE("classify covers every value a peer can produce, and names the rest", "[lock_word]")
+{
+    using s = lw::state;
+    STATIC_CHECK(lw::classify(0) == s::free);
+    STATIC_CHECK(lw::classify(1) == s::read_locked);
+    STATIC_CHECK(lw::classify(0x00FFFFFF) == s::read_locked);
+    STATIC_CHECK(lw::classify(0x80000000u) == s::write_locked);
+    STATIC_CHECK(lw::classify(0xFF000000u) == s::uninitialized);
+    STATIC_CHECK(lw::classify(0xFF000001u) == s::foreign);
+    STATIC_CHECK(lw::classify(0xFFFFFFFFu) == s::foreign);
+    STATIC_CHECK(lw::classify(0x80000001u) == s::corrupt);   // writer and reader together
+    STATIC_CHECK(lw::classify(0x01000000u) == s::corrupt);   // unused bit 24
+    STATIC_CHECK(lw::classify(0x7F000000u) == s::corrupt);
+    STATIC_CHECK(lw::classify(0xFE000000u) == s::corrupt);
+}
+
+namespace {
+struct word_fixture {
+    alignas(4) std::uint32_t value = 0;
+    std::atomic_ref<std::uint32_t> ref() { return std::atomic_ref<std::uint32_t>(value); }
+};
+} // namespace
+
+TEST_CASE("readers share, a writer excludes, and refusals leave the word alone", "[lock_word]")
+{
+    word_fixture w;
+    REQUIRE(lw::try_lock_read(w.ref()) == errc{});
+    REQUIRE(lw::try_lock_read(w.ref()) == errc{});
+    CHECK(w.value == 2);
+    CHECK(lw::try_lock_write(w.ref()) == errc::read_locked);
+    CHECK(w.value == 2);
+    REQUIRE(lw::unlock_read(w.ref()) == errc{});
+    REQUIRE(lw::unlock_read(w.ref()) == errc{});
+    CHECK(w.value == 0);
+    CHECK(lw::unlock_read(w.ref()) == errc::lock_violation);
+    CHECK(w.value == 0);
+
+    REQUIRE(lw::try_lock_write(w.ref()) == errc{});
+    CHECK(w.value == 0x80000000u);
+    CHECK(lw::try_lock_write(w.ref()) == errc::write_locked);
+    CHECK(lw::try_lock_read(w.ref()) == errc::write_locked);
+    CHECK(lw::unlock_read(w.ref()) == errc::write_locked);
+    CHECK(w.value == 0x80000000u);
+    REQUIRE(lw::unlock_write(w.ref()) == errc{});
+    CHECK(w.value == 0);
+    CHECK(lw::unlock_write(w.ref()) == errc::lock_violation);
+    CHECK(w.value == 0);
+}
+
+TEST_CASE("the reader count saturates with max_readers", "[lock_word]")
+{
+    word_fixture w;
+    w.value = lw::max_readers - 1;
+    REQUIRE(lw::try_lock_read(w.ref()) == errc{});
+    CHECK(w.value == lw::max_readers);
+    CHECK(lw::try_lock_read(w.ref()) == errc::max_readers);
+    CHECK(w.value == lw::max_readers); // never carries into the unused bits
+}
+
+TEST_CASE("uninitialized, foreign and corrupt words refuse every operation unchanged", "[lock_word]")
+{
+    struct expectation {
+        std::uint32_t value;
+        errc refusal;
+    };
+    for (const expectation e : {expectation{0xFF000000u, errc::uninitialized},
+                                expectation{0xFF52424Fu, errc::wrong_lock_policy},
+                                expectation{0x80000003u, errc::corrupt_lock_word},
+                                expectation{0x12345678u, errc::corrupt_lock_word}}) {
+        CAPTURE(e.value);
+        word_fixture w;
+        w.value = e.value;
+        CHECK(lw::try_lock_read(w.ref()) == e.refusal);
+        CHECK(lw::unlock_read(w.ref()) == e.refusal);
+        CHECK(lw::try_lock_write(w.ref()) == e.refusal);
+        CHECK(lw::unlock_write(w.ref()) == e.refusal);
+        CHECK(w.value == e.value);
+    }
+}
+
+TEST_CASE("initialize follows WinMMF's creation sequence", "[lock_word]")
+{
+    word_fixture w;
+    REQUIRE(lw::initialize(w.ref()) == errc{});
+    CHECK(w.value == 0);
+    CHECK(lw::try_lock_write(w.ref()) == errc{});
+}
