@@ -53,6 +53,19 @@ constexpr state classify(word_type w) noexcept
 
 constexpr word_type reader_count(word_type w) noexcept { return w & read_lock_mask; }
 
+// Layouts that a WinMMF peer must not touch put one of these in the first word: the top
+// byte 0xFF reads as "uninitialized" to WinMMF (so it refuses every lock), and the low 24
+// bits say which winmmf layout owns the mapping. Each layout gets its own tag, here, so two
+// layouts can never be mistaken for each other.
+inline constexpr word_type make_marker(word_type tag24) noexcept
+{
+    return initialize_mask | (tag24 & read_lock_mask);
+}
+inline constexpr word_type robust_layout_marker = make_marker(0x524F42);  // "ROB"
+inline constexpr word_type channel_layout_marker = make_marker(0x43484E); // "CHN"
+static_assert(robust_layout_marker != uninitialized_value);
+static_assert(channel_layout_marker != uninitialized_value);
+
 // Why an operation must not proceed from state `w`; errc{} when it may.
 constexpr errc refusal_for_read_lock(word_type w) noexcept
 {
