@@ -156,9 +156,18 @@ public:
         compatible_lock::initialize(header, ec);
         return {};
     }
-    static no_lock attach(std::byte*, std::error_code& ec) noexcept
+    // Any WinMMF state is fine (no_lock never reads the word again), but a layout marker means
+    // another policy's header sits where no_lock's data would be: writing there would corrupt
+    // it (the robust lock's writer word is at offset 16), so such a mapping is refused.
+    static no_lock attach(std::byte* header, std::error_code& ec) noexcept
     {
-        ec.clear();
+        const auto word = std::atomic_ref<lock_word::word_type>(
+            *reinterpret_cast<lock_word::word_type*>(header)).load(std::memory_order_acquire);
+        if (lock_word::classify(word) == lock_word::state::foreign) {
+            ec = errc::wrong_lock_policy;
+        } else {
+            ec.clear();
+        }
         return {};
     }
     bool lock_shared(const acquire_mode&, std::error_code& ec) noexcept

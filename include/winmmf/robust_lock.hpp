@@ -1,0 +1,266 @@
+// winmmf/robust_lock.hpp - a reader/writer lock that survives the death of its holders.
+//
+// robust_lock is a lock_policy (lock.hpp) for mappings shared by processes that may be killed
+// at any moment. A writer or reader that dies holding the lock is noticed by the next process
+// that waits for it, within a recovery bound (100 ms unless set_recovery_bound() says
+// otherwise), and cleared. If the dead process was a writer, whoever acquires next is told:
+// the lock call succeeds with errc::owner_dead, guards say previous_owner_died(), and read()
+// and write() report owner_dead after copying. That report repeats for every acquirer until a
+// writer releases the lock normally - the writer that was told repairs or discards the data,
+// then unlocks. Readers that die are cleared without a report: they cannot have changed data.
+//
+// The uncontended lock and unlock are one compare-exchange each, as with compatible_lock;
+// system calls (the liveness checks) happen only while waiting. The state machine lives in
+// robust_word.hpp, platform-independent; this file adds the Win32 side: who we are, whether
+// another process still runs, and how a waiter sleeps.
+//
+// The layout differs from WinMMF's: a 1024-byte header (user data starts at offset 1024)
+// whose first word is lock_word::robust_layout_marker. A WinMMF peer reads that word as
+// "uninitialized" and never locks or writes; compatible_lock refuses it with
+// errc::wrong_lock_policy, and robust_lock refuses WinMMF mappings the same way.
+//
+// See docs/reliability.md for what is survived, with which bound, and what is left to you.
+#pragma once
+
+#include <winmmf/acquire.hpp>
+#include <winmmf/detail/backoff.hpp>
+#include <winmmf/detail/process.hpp>
+#include <winmmf/error.hpp>
+#include <winmmf/lock.hpp>
+#include <winmmf/mapping.hpp>
+#include <winmmf/robust_word.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+namespace winmmf {
+
+namespace detail {
+
+inline robust_word::identity current_robust_identity() noexcept
+{
+    static const robust_word::identity self{current_process().pid,
+                                            robust_word::creation_tag(current_process().creation_time)};
+    return self;
+}
+
+// False only when the holder is certainly gone: no process with its id, a signalled process
+// object, or a process with its id but another creation time (the id was reused, so the
+// holder exited). Everything else - including processes we may not query - counts as alive.
+inline bool robust_holder_alive(robust_word::identity holder) noexcept
+{
+    const process_probe probe = probe_process(holder.pid);
+    if (probe.status == process_status::exited) {
+        return false;
+    }
+    return !probe.has_creation_time || robust_word::creation_tag(probe.creation_time) == holder.tag;
+}
+
+// The Win32 environment of robust_word's state machines.
+class robust_environment {
+public:
+    std::chrono::nanoseconds now() const noexcept
+    {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::steady_clock::now().time_since_epoch());
+    }
+    bool alive(robust_word::identity holder) noexcept { return robust_holder_alive(holder); }
+    void pause(std::chrono::nanoseconds remaining) noexcept
+    {
+        backoff_.pause(std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining));
+    }
+    void relax() noexcept { cpu_relax(); }
+
+private:
+    backoff backoff_;
+};
+
+// Whether this process may write at `address` (a read-only view may not even finish another
+// process's initialisation).
+inline bool is_writable(const void* address) noexcept
+{
+    MEMORY_BASIC_INFORMATION info{};
+    if (::VirtualQuery(address, &info, sizeof info) == 0) {
+        return false;
+    }
+    constexpr DWORD writable = PAGE_READWRITE | PAGE_WRITECOPY | PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY;
+    return (info.Protect & writable) != 0;
+}
+
+// Threads of one process start their search for a free reader slot at different places.
+inline std::size_t reader_slot_hint() noexcept
+{
+    return static_cast<std::size_t>((std::uint64_t{::GetCurrentThreadId()} * 0x9E3779B97F4A7C15ull) >> 40);
+}
+
+} // namespace detail
+
+class robust_lock {
+public:
+    static constexpr std::size_t header_size = sizeof(robust_word::header);
+    static constexpr bool readers_write_header = true;
+
+    // How long after a holder's death the next waiter may take to clear it (the default). A
+    // waiter checks the holders' liveness every bound / 2 while it waits.
+    static constexpr std::chrono::milliseconds default_recovery_bound{100};
+    static constexpr std::chrono::milliseconds min_recovery_bound{1};
+    static constexpr std::chrono::milliseconds max_recovery_bound{3600000};
+
+    robust_lock() noexcept = default;
+
+    // A handle holds at most one lock at a time; the mapping takes every lock through a fresh
+    // copy (the guard's), so this limit shows only when the policy is used directly.
+
+    static robust_lock initialize(std::byte* header, std::error_code& ec) noexcept
+    {
+        robust_lock lock(header);
+        detail::robust_environment env;
+        ec = robust_word::initialize(lock.shared(), detail::current_robust_identity(),
+                                     default_lock_timeout, default_recovery_bound, env);
+        return lock;
+    }
+
+    // Waits (up to default_lock_timeout) for a creator that is still initialising, and
+    // finishes the initialisation of one that died - through a read-write view; a read-only
+    // one reports errc::uninitialized instead.
+    static robust_lock attach(std::byte* header, std::error_code& ec) noexcept
+    {
+        robust_lock lock(header);
+        detail::robust_environment env;
+        ec = robust_word::attach(lock.shared(), detail::current_robust_identity(), default_lock_timeout,
+                                 default_recovery_bound, env, detail::is_writable(header));
+        return lock;
+    }
+
+    bool lock_shared(const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        if (!usable(ec)) {
+            return false;
+        }
+        detail::robust_environment env;
+        const robust_word::lock_result r =
+            robust_word::lock_shared(shared(), detail::current_robust_identity(), detail::reader_slot_hint(),
+                                     mode, recovery_bound(), env);
+        if (r.error != errc{}) {
+            ec = r.error;
+            return false;
+        }
+        state_ = holding::shared;
+        slot_ = r.slot;
+        report(r, ec);
+        return true;
+    }
+
+    void unlock_shared(std::error_code& ec) noexcept
+    {
+        if (state_ != holding::shared) {
+            ec = errc::lock_violation;
+            return;
+        }
+        const errc e = robust_word::unlock_shared(shared(), detail::current_robust_identity(), slot_);
+        state_ = holding::none;
+        slot_ = robust_word::no_slot;
+        ec = e;
+    }
+
+    bool lock(const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        if (!usable(ec)) {
+            return false;
+        }
+        detail::robust_environment env;
+        const robust_word::lock_result r = robust_word::lock_exclusive(
+            shared(), detail::current_robust_identity(), mode, recovery_bound(), env);
+        if (r.error != errc{}) {
+            ec = r.error;
+            return false;
+        }
+        state_ = holding::exclusive;
+        report(r, ec);
+        return true;
+    }
+
+    void unlock(std::error_code& ec) noexcept
+    {
+        if (state_ != holding::exclusive) {
+            ec = errc::lock_violation;
+            return;
+        }
+        const errc e = robust_word::unlock_exclusive(shared(), detail::current_robust_identity());
+        state_ = holding::none;
+        ec = e;
+    }
+
+    // ---- configuration and diagnostics ---------------------------------------------------
+
+    // Clamped to [min_recovery_bound, max_recovery_bound]. Applies to this handle and to the
+    // guards taken through it afterwards (they copy it), so set it on the mapping's handle:
+    // m.lock_policy().set_recovery_bound(20ms). On Windows a sleeping waiter wakes at timer
+    // ticks (15.6 ms by default), which limits how small a bound is honoured; see
+    // docs/reliability.md.
+    template <class Rep, class Period>
+    void set_recovery_bound(std::chrono::duration<Rep, Period> bound) noexcept
+    {
+        using std::chrono::microseconds;
+        const auto clamped = bound < min_recovery_bound   ? microseconds(min_recovery_bound)
+                             : bound > max_recovery_bound ? microseconds(max_recovery_bound)
+                                                          : std::chrono::duration_cast<microseconds>(bound);
+        bound_us_ = static_cast<std::uint32_t>(clamped.count());
+    }
+    std::chrono::nanoseconds recovery_bound() const noexcept { return std::chrono::microseconds(bound_us_); }
+
+    // The shared state as it is now: owner of the writer word, occupied reader slots, and how
+    // many dead holders have been cleared since the mapping was created.
+    robust_word::snapshot inspect() const noexcept
+    {
+        return header_ != nullptr ? robust_word::inspect(shared()) : robust_word::snapshot{};
+    }
+
+    bool holds_lock() const noexcept { return state_ != holding::none; }
+
+private:
+    enum class holding : std::uint8_t { none, shared, exclusive };
+
+    explicit robust_lock(std::byte* header) noexcept : header_(header) {}
+
+    robust_word::header& shared() const noexcept { return *reinterpret_cast<robust_word::header*>(header_); }
+
+    bool usable(std::error_code& ec) const noexcept
+    {
+        if (header_ == nullptr) {
+            ec = errc::not_open;
+            return false;
+        }
+        if (state_ != holding::none) {
+            ec = errc::lock_violation; // this handle already holds a lock; lock through a copy
+            return false;
+        }
+        return true;
+    }
+
+    static void report(const robust_word::lock_result& r, std::error_code& ec) noexcept
+    {
+        if (r.owner_died) {
+            ec = errc::owner_dead;
+        } else {
+            ec.clear();
+        }
+    }
+
+    std::byte* header_ = nullptr;
+    std::uint32_t bound_us_ = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(default_recovery_bound).count());
+    std::uint16_t slot_ = robust_word::no_slot;
+    holding state_ = holding::none;
+};
+
+static_assert(lock_policy<robust_lock>);
+static_assert(sizeof(robust_lock) <= 16, "guards copy the policy; keep it small");
+
+using robust_memory_mapped_file = basic_memory_mapped_file<robust_lock>;
+using robust_read_guard = robust_memory_mapped_file::read_guard;
+using robust_write_guard = robust_memory_mapped_file::write_guard;
+
+} // namespace winmmf

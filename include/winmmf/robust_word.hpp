@@ -1,0 +1,691 @@
+// winmmf/robust_word.hpp - the robust lock's shared header and its state machines.
+//
+// Platform-independent: std::atomic_ref over words in shared memory, nothing else. Whatever
+// needs the operating system - the clock, "is this process still running?", how a waiter
+// sleeps - comes in through an environment parameter (see `environment` below), so the
+// native tests and the fuzzer drive this very code with a fake clock and a scripted liveness
+// oracle, and can prove the recovery bound without measuring time. robust_lock.hpp plugs in
+// the Win32 environment. docs/reliability.md explains the design and its costs.
+//
+// The header (1024 bytes, at offset 0 of the mapping; user data follows it):
+//
+//   offset  size  field
+//        0     4  marker      lock_word::robust_layout_marker: WinMMF peers and compatible_lock
+//                             read it as "not mine" and stay away
+//        4     4  reserved    zero
+//        8     8  init        0, the identity of the process initialising, or ready_value
+//       16     8  writer      0 / dirty: free; identity [+ held] [+ dirty]: a writer
+//       24     8  recoveries  how many dead holders were cleared (diagnostics)
+//       32    32  reserved    zero
+//       64   960  readers     120 slots: 0 free, or the identity of one shared holder
+//
+// An identity is a process id (bits 0-31) and 30 bits of a hash of the process's creation
+// time (bits 32-61), so a process that reuses a dead holder's id is not taken for it.
+#pragma once
+
+#include <winmmf/acquire.hpp>
+#include <winmmf/error.hpp>
+#include <winmmf/lock_word.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+
+namespace winmmf::robust_word {
+
+using word_type = std::uint64_t;
+static_assert(std::atomic_ref<word_type>::is_always_lock_free,
+              "the robust header is shared between processes; its words must be lock-free");
+
+struct identity {
+    std::uint32_t pid = 0;
+    std::uint32_t tag = 0; // creation_tag() of the process's creation time
+    friend constexpr bool operator==(const identity&, const identity&) = default;
+};
+
+inline constexpr std::uint32_t tag_bits = 30;
+inline constexpr std::uint32_t tag_mask = (1u << tag_bits) - 1;
+inline constexpr word_type identity_mask = (word_type{1} << 62) - 1;
+// Writer word only. Set while the writer owns the data; clear while it has claimed the word
+// but still waits for readers to leave. A writer that dies without it set never touched the
+// data, so nobody is told owner_dead for it.
+inline constexpr word_type held_bit = word_type{1} << 62;
+// Writer word only. A writer died holding the lock: every acquirer is told owner_dead until a
+// writer releases the lock normally (the writer that was told repairs the data, then unlocks).
+inline constexpr word_type dirty_bit = word_type{1} << 63;
+
+// 30 bits of a bijective 64-bit mix (splitmix64's finaliser) of the creation time: two
+// different creation times share a tag with probability 2^-30, and only a process that got a
+// dead holder's id *and* its tag would be taken for it - which makes waiters wait for that
+// process to exit, never lets two holders in.
+constexpr std::uint32_t creation_tag(std::uint64_t creation_time) noexcept
+{
+    std::uint64_t z = creation_time + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return static_cast<std::uint32_t>(z >> (64 - tag_bits));
+}
+
+constexpr word_type pack(identity id) noexcept
+{
+    return word_type{id.pid} | (word_type{id.tag & tag_mask} << 32);
+}
+
+constexpr identity owner_of(word_type w) noexcept
+{
+    return {static_cast<std::uint32_t>(w & 0xFFFFFFFFu),
+            static_cast<std::uint32_t>((w >> 32) & tag_mask)};
+}
+
+inline constexpr std::size_t reader_slots = 120;
+inline constexpr std::uint16_t no_slot = 0xFFFF;
+inline constexpr std::uint32_t layout_version = 1;
+// Bit 63 keeps it apart from every identity; the low bits name the layout, so a future
+// layout is told apart from a corrupt word (ready_family).
+inline constexpr word_type ready_family = dirty_bit;
+inline constexpr word_type ready_value = ready_family | (word_type{layout_version} << 16) | reader_slots;
+
+struct header {
+    std::uint32_t marker;
+    std::uint32_t reserved0;
+    word_type init;
+    word_type writer;
+    word_type recoveries;
+    word_type reserved[4];
+    word_type readers[reader_slots];
+};
+static_assert(sizeof(header) == 1024);
+static_assert(offsetof(header, init) == 8 && offsetof(header, writer) == 16 &&
+              offsetof(header, readers) == 64);
+
+inline std::atomic_ref<word_type> ref(word_type& w) noexcept { return std::atomic_ref<word_type>(w); }
+inline std::atomic_ref<std::uint32_t> ref(std::uint32_t& w) noexcept
+{
+    return std::atomic_ref<std::uint32_t>(w);
+}
+
+enum class writer_state : std::uint8_t {
+    free,    // 0, or dirty_bit alone
+    owned,   // an identity, with or without held / dirty
+    corrupt, // no identity but other bits set: nothing in the protocol writes that
+};
+
+constexpr writer_state classify_writer(word_type w) noexcept
+{
+    if (owner_of(w).pid != 0) {
+        return writer_state::owned;
+    }
+    return (w & ~dirty_bit) == 0 ? writer_state::free : writer_state::corrupt;
+}
+
+constexpr bool is_valid_slot(word_type s) noexcept
+{
+    return s == 0 || ((s & ~identity_mask) == 0 && owner_of(s).pid != 0);
+}
+
+// What a waiter needs from the platform.
+//   now()          monotonic time since any fixed point
+//   alive(id)      false only when the process is certainly gone (see detail/process.hpp)
+//   pause(d)       give the CPU back for at most d (spin, yield, then sleep)
+//   relax()        one spin-loop hint (acquire_mode::spin)
+template <class E>
+concept environment = requires(E& e, identity id, std::chrono::nanoseconds d) {
+    { e.now() } -> std::same_as<std::chrono::nanoseconds>;
+    { e.alive(id) } -> std::same_as<bool>;
+    { e.pause(d) };
+    { e.relax() };
+};
+
+// The time between two liveness checks of the same wait: half the recovery bound, so a
+// holder that dies is noticed within the bound even if it dies just after a check.
+constexpr std::chrono::nanoseconds check_interval(std::chrono::nanoseconds bound) noexcept
+{
+    return std::max(bound / 2, std::chrono::nanoseconds(1));
+}
+// A holder that is merely slow usually lets go within microseconds; checking liveness before
+// this much waiting would spend system calls on live holders.
+inline constexpr std::chrono::nanoseconds first_check_delay = std::chrono::milliseconds(1);
+
+struct lock_result {
+    errc error{};
+    bool owner_died = false;     // held, but a writer died holding it before: data may be torn
+    std::uint16_t slot = no_slot; // the reader slot a shared lock took
+};
+
+// What one scan for dead holders found; for diagnostics and tests.
+struct snapshot {
+    std::uint32_t marker = 0;
+    word_type init = 0;
+    word_type writer = 0;
+    word_type recoveries = 0;
+    std::size_t readers = 0; // occupied reader slots
+};
+
+inline snapshot inspect(header& h) noexcept
+{
+    snapshot s;
+    s.marker = ref(h.marker).load(std::memory_order_acquire);
+    s.init = ref(h.init).load(std::memory_order_acquire);
+    s.writer = ref(h.writer).load(std::memory_order_acquire);
+    s.recoveries = ref(h.recoveries).load(std::memory_order_acquire);
+    for (word_type& slot : h.readers) {
+        if (ref(slot).load(std::memory_order_acquire) != 0) {
+            ++s.readers;
+        }
+    }
+    return s;
+}
+
+namespace detail {
+
+// Liveness answers for one scan: each distinct holder is asked about once.
+template <environment Env>
+class liveness_cache {
+public:
+    explicit liveness_cache(Env& env) noexcept : env_(env) {}
+
+    bool alive(word_type holder) noexcept
+    {
+        const word_type id = holder & identity_mask;
+        for (std::size_t i = 0; i < used_; ++i) {
+            if (entries_[i].id == id) {
+                return entries_[i].alive;
+            }
+        }
+        const bool result = env_.alive(owner_of(id));
+        if (used_ < entries_.size()) {
+            entries_[used_++] = {id, result};
+        }
+        return result;
+    }
+
+private:
+    struct entry {
+        word_type id;
+        bool alive;
+    };
+    Env& env_;
+    std::array<entry, 8> entries_{};
+    std::size_t used_ = 0;
+};
+
+// Clears every holder that is certainly dead: a dead writer's claim (marking the data dirty
+// if it held the lock), and the slots of dead readers. Each clear is a compare-exchange from
+// the exact value seen, so a slot or word that changed hands meanwhile is left alone. Never
+// touches `mine` (the caller's own process is alive).
+template <environment Env>
+bool recover_dead(header& h, word_type mine, Env& env) noexcept
+{
+    liveness_cache<Env> cache(env);
+    bool recovered = false;
+    auto writer = ref(h.writer);
+    word_type w = writer.load(std::memory_order_seq_cst);
+    if (classify_writer(w) == writer_state::owned && (w & identity_mask) != mine && !cache.alive(w)) {
+        const word_type freed = (w & held_bit) != 0 ? dirty_bit : (w & dirty_bit);
+        if (writer.compare_exchange_strong(w, freed, std::memory_order_seq_cst)) {
+            ref(h.recoveries).fetch_add(1, std::memory_order_relaxed);
+            recovered = true;
+        }
+    }
+    for (word_type& slot : h.readers) {
+        word_type s = ref(slot).load(std::memory_order_seq_cst);
+        if (s != 0 && is_valid_slot(s) && s != mine && !cache.alive(s)) {
+            if (ref(slot).compare_exchange_strong(s, 0, std::memory_order_seq_cst)) {
+                ref(h.recoveries).fetch_add(1, std::memory_order_relaxed);
+                recovered = true;
+            }
+        }
+    }
+    return recovered;
+}
+
+// The writer side of one lock call. The claim on the writer word outlives a failed attempt:
+// while a writer waits for readers to leave, its claim keeps new readers out (writer
+// preference), so a stream of readers cannot starve it.
+class writer_attempt {
+public:
+    writer_attempt(header& h, identity me) noexcept : h_(h), mine_(pack(me)) {}
+
+    errc operator()() noexcept
+    {
+        auto writer = ref(h_.writer);
+        if (!claimed_) {
+            word_type w = writer.load(std::memory_order_seq_cst);
+            for (;;) {
+                const writer_state state = classify_writer(w);
+                if (state == writer_state::corrupt) {
+                    return errc::corrupt_lock_word;
+                }
+                if (state == writer_state::owned) {
+                    return errc::write_locked;
+                }
+                // The fast path claims with held_bit already set: one compare-exchange, and if
+                // no reader is in, the lock is ours.
+                if (writer.compare_exchange_weak(w, mine_ | held_bit | (w & dirty_bit),
+                                                 std::memory_order_seq_cst)) {
+                    dirty_ = w & dirty_bit;
+                    claimed_ = true;
+                    break;
+                }
+            }
+        }
+        const word_type held = mine_ | held_bit | dirty_;
+        const word_type pending = mine_ | dirty_;
+        word_type current = writer.load(std::memory_order_seq_cst);
+        if (current != held && current != pending) {
+            // Only a liveness misjudgement can take a claim away from a live process.
+            claimed_ = false;
+            return errc::corrupt_lock_word;
+        }
+        // seq_cst on both sides (claim then scan here; slot then writer word in readers) means
+        // a reader and a writer that race always see at least one another.
+        const errc readers = reader_refusal();
+        if (readers != errc{}) {
+            // Not ours yet: a crash from here on must not report owner_dead.
+            if (current == held) {
+                writer.compare_exchange_strong(current, pending, std::memory_order_seq_cst);
+            }
+            return readers;
+        }
+        if (current == pending && !writer.compare_exchange_strong(current, held, std::memory_order_seq_cst)) {
+            claimed_ = false;
+            return errc::corrupt_lock_word;
+        }
+        return errc{};
+    }
+
+    // Gives back a claim that did not become the lock (timeout, corrupt reader slot).
+    void abandon() noexcept
+    {
+        if (!claimed_) {
+            return;
+        }
+        claimed_ = false;
+        auto writer = ref(h_.writer);
+        for (word_type expected : {mine_ | dirty_, mine_ | held_bit | dirty_}) {
+            if (writer.compare_exchange_strong(expected, dirty_, std::memory_order_seq_cst)) {
+                return;
+            }
+        }
+    }
+
+    bool owner_died() const noexcept { return dirty_ != 0; }
+
+private:
+    errc reader_refusal() noexcept
+    {
+        errc result{};
+        for (word_type& slot : h_.readers) {
+            const word_type s = ref(slot).load(std::memory_order_seq_cst);
+            if (!is_valid_slot(s)) {
+                return errc::corrupt_lock_word;
+            }
+            if (s != 0) {
+                result = errc::read_locked; // keep scanning: a corrupt slot must be reported
+            }
+        }
+        return result;
+    }
+
+    header& h_;
+    word_type mine_;
+    word_type dirty_ = 0;
+    bool claimed_ = false;
+};
+
+class reader_attempt {
+public:
+    reader_attempt(header& h, identity me, std::size_t hint) noexcept
+        : h_(h), mine_(pack(me)), hint_(hint % reader_slots)
+    {
+    }
+
+    errc operator()() noexcept
+    {
+        auto writer = ref(h_.writer);
+        word_type w = writer.load(std::memory_order_seq_cst);
+        if (const errc why = refusal(w); why != errc{}) {
+            return why;
+        }
+        std::size_t index = reader_slots;
+        for (std::size_t k = 0; k < reader_slots; ++k) {
+            const std::size_t i = (hint_ + k) % reader_slots;
+            word_type expected = 0;
+            if (ref(h_.readers[i]).load(std::memory_order_relaxed) == 0 &&
+                ref(h_.readers[i]).compare_exchange_strong(expected, mine_, std::memory_order_seq_cst)) {
+                index = i;
+                break;
+            }
+        }
+        if (index == reader_slots) {
+            return errc::max_readers;
+        }
+        // A writer may have claimed the word between our first look and our slot: it scans
+        // the slots after its claim, we look at the word after ours, so one of us backs off.
+        w = writer.load(std::memory_order_seq_cst);
+        if (const errc why = refusal(w); why != errc{}) {
+            word_type expected = mine_;
+            ref(h_.readers[index]).compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
+            return why;
+        }
+        slot_ = static_cast<std::uint16_t>(index);
+        owner_died_ = (w & dirty_bit) != 0;
+        return errc{};
+    }
+
+    std::uint16_t slot() const noexcept { return slot_; }
+    bool owner_died() const noexcept { return owner_died_; }
+
+private:
+    static errc refusal(word_type w) noexcept
+    {
+        switch (classify_writer(w)) {
+        case writer_state::free:
+            return errc{};
+        case writer_state::owned:
+            return errc::write_locked;
+        case writer_state::corrupt:
+            break;
+        }
+        return errc::corrupt_lock_word;
+    }
+
+    header& h_;
+    word_type mine_;
+    std::size_t hint_;
+    std::uint16_t slot_ = no_slot;
+    bool owner_died_ = false;
+};
+
+// The retry loop of every robust lock call: acquire_with's rules (try_once, wait_for, spin),
+// plus liveness checks while waiting. A check runs first after first_check_delay (or at
+// once for try_once), then every check_interval(bound); sleeps never run past the next check,
+// so a holder that dies while we wait is cleared within `bound` (give or take one sleep's
+// timer granularity). Before giving up for time or tries, one last check runs, so a call never
+// fails because of a holder that is already dead.
+template <environment Env, class Attempt>
+errc acquire(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h, word_type mine,
+             Env& env, Attempt& attempt) noexcept
+{
+    const auto finished = [](errc e) { return e == errc{} || !is_transient(e); };
+    errc result = attempt();
+    if (finished(result)) {
+        return result;
+    }
+    const auto last_chance = [&](errc why) {
+        if (recover_dead(h, mine, env)) {
+            const errc retried = attempt();
+            if (finished(retried)) {
+                return retried;
+            }
+        }
+        return why;
+    };
+    if (mode.how() == acquire_mode::kind::try_once) {
+        return last_chance(result);
+    }
+    using std::chrono::nanoseconds;
+    const nanoseconds interval = check_interval(bound);
+    const nanoseconds start = env.now();
+    const nanoseconds deadline = mode.how() == acquire_mode::kind::wait &&
+                                         mode.timeout() < nanoseconds::max() - start
+                                     ? start + mode.timeout()
+                                     : nanoseconds::max();
+    nanoseconds next_check = start + std::min(interval, first_check_delay);
+    std::uint64_t tries = 1;
+    for (;;) {
+        const nanoseconds now = env.now();
+        if (now >= next_check) {
+            next_check = now + interval;
+            if (recover_dead(h, mine, env)) {
+                result = attempt();
+                ++tries;
+                if (finished(result)) {
+                    return result;
+                }
+                continue;
+            }
+        }
+        if (mode.how() == acquire_mode::kind::spin) {
+            if (tries >= mode.max_tries()) {
+                return last_chance(errc::max_tries_reached);
+            }
+            env.relax();
+        } else {
+            if (now >= deadline) {
+                return last_chance(errc::timeout);
+            }
+            env.pause(std::min(deadline, next_check) - now);
+        }
+        ++tries;
+        result = attempt();
+        if (finished(result)) {
+            return result;
+        }
+    }
+}
+
+// Everything but the marker: what a robust creator writes only after claiming the marker.
+inline bool rest_is_zero(header& h) noexcept
+{
+    const auto zero = [](word_type& w) { return ref(w).load(std::memory_order_seq_cst) == 0; };
+    if (ref(h.reserved0).load(std::memory_order_seq_cst) != 0 || !zero(h.init) || !zero(h.writer) ||
+        !zero(h.recoveries)) {
+        return false;
+    }
+    for (word_type& w : h.reserved) {
+        if (!zero(w)) {
+            return false;
+        }
+    }
+    for (word_type& w : h.readers) {
+        if (!zero(w)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+constexpr bool is_identity(word_type w) noexcept
+{
+    return (w & ~identity_mask) == 0 && owner_of(w).pid != 0;
+}
+
+} // namespace detail
+
+// ---- creation and opening ------------------------------------------------------------------
+//
+// A new section is zero-filled, and an opener may map it before its creator has written a
+// byte. Creation therefore goes in steps whose every intermediate state says who is at work:
+//
+//   1. claim_layout:        marker 0 -> robust_layout_marker (WinMMF peers now stay away)
+//   2. claim_initialization: init 0 -> creator's identity
+//   3. publish_ready:       init identity -> ready_value
+//
+// An opener waits for ready_value. If the initialiser is dead (step 2 done, 3 not), or no one
+// has claimed init a whole recovery bound after the marker appeared (step 1 done, 2 not), the
+// opener claims init itself with a compare-exchange and finishes. The compare-exchange on init
+// decides who initialises, so a slow creator that finds init taken just waits for ready too.
+
+// Step 1. Refuses a section that something else has written into already.
+inline errc claim_layout(header& h) noexcept
+{
+    std::uint32_t expected = 0;
+    if (!detail::rest_is_zero(h) ||
+        !ref(h.marker).compare_exchange_strong(expected, lock_word::robust_layout_marker,
+                                               std::memory_order_seq_cst)) {
+        return errc::wrong_lock_policy; // a WinMMF peer got to the new section first
+    }
+    // From here on WinMMF peers see "uninitialized". Anything one wrote before our marker (it
+    // may have locked, written and unlocked in between) makes the section theirs: give it back.
+    if (!detail::rest_is_zero(h)) {
+        expected = lock_word::robust_layout_marker;
+        ref(h.marker).compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
+        return errc::wrong_lock_policy;
+    }
+    return errc{};
+}
+
+// Step 2. False if another process claimed (or finished) initialisation first.
+inline bool claim_initialization(header& h, identity me, word_type expected = 0) noexcept
+{
+    return ref(h.init).compare_exchange_strong(expected, pack(me), std::memory_order_seq_cst);
+}
+
+// Step 3.
+inline errc publish_ready(header& h, identity me) noexcept
+{
+    word_type expected = pack(me);
+    if (!ref(h.init).compare_exchange_strong(expected, ready_value, std::memory_order_seq_cst)) {
+        return errc::corrupt_lock_word; // someone took initialisation from a live process
+    }
+    return errc{};
+}
+
+// Checks an existing header, waiting up to `max_wait` for an initialisation in progress and
+// finishing one whose initialiser died (unless the caller's view is read-only, `writable`
+// false: then that case is errc::uninitialized, for a read-write opener to finish). Errors: wrong_lock_policy for a WinMMF or other
+// winmmf layout (a free, all-zero WinMMF mapping only after max_wait, since it looks exactly
+// like a robust section whose creator has not started), not_winmmf_mapping for a first word
+// no winmmf policy writes, corrupt_lock_word for an init word no step writes, timeout when a
+// live initialiser does not finish in time.
+template <environment Env>
+errc attach(header& h, identity me, std::chrono::nanoseconds max_wait, std::chrono::nanoseconds bound,
+            Env& env, bool writable = true) noexcept
+{
+    using std::chrono::nanoseconds;
+    const nanoseconds start = env.now();
+    const nanoseconds deadline = max_wait < nanoseconds::max() - start ? start + max_wait : nanoseconds::max();
+    const nanoseconds interval = check_interval(bound);
+    nanoseconds next_check = start + std::min(interval, first_check_delay);
+    nanoseconds unclaimed_since = nanoseconds::max();
+    for (;;) {
+        const std::uint32_t marker = ref(h.marker).load(std::memory_order_acquire);
+        const word_type init = ref(h.init).load(std::memory_order_acquire);
+        const nanoseconds now = env.now();
+        const bool check_due = now >= next_check;
+        if (check_due) {
+            next_check = now + interval;
+        }
+        if (marker == lock_word::robust_layout_marker) {
+            if (init == ready_value) {
+                return errc{};
+            }
+            if ((init & ~word_type{0xFFFFFFFFu}) == ready_family) {
+                return errc::wrong_lock_policy; // another version of the robust layout
+            }
+            word_type takeover = ~word_type{0};
+            if (init == 0) {
+                unclaimed_since = std::min(unclaimed_since, now);
+                if (now - unclaimed_since >= bound) {
+                    takeover = 0;
+                }
+            } else if (!detail::is_identity(init)) {
+                return errc::corrupt_lock_word;
+            } else if (check_due && (init & identity_mask) != pack(me) && !env.alive(owner_of(init))) {
+                takeover = init;
+            }
+            if (takeover != ~word_type{0} && !writable) {
+                return errc::uninitialized;
+            }
+            if (takeover != ~word_type{0} && claim_initialization(h, me, takeover)) {
+                ref(h.recoveries).fetch_add(1, std::memory_order_relaxed);
+                return publish_ready(h, me);
+            }
+        } else if (marker != 0) {
+            return lock_word::classify(marker) == lock_word::state::corrupt ? errc::not_winmmf_mapping
+                                                                             : errc::wrong_lock_policy;
+        } else if (!detail::rest_is_zero(h)) {
+            // A robust creator writes its marker before anything else, so data behind a zero
+            // first word is a WinMMF mapping's - unless the marker has appeared meanwhile.
+            if (ref(h.marker).load(std::memory_order_seq_cst) == 0) {
+                return errc::wrong_lock_policy;
+            }
+            continue;
+        }
+        if (now >= deadline) {
+            return marker == 0 ? errc::wrong_lock_policy : errc::timeout;
+        }
+        env.pause(std::min(deadline, next_check) - now);
+    }
+}
+
+// The creator's side: steps 1-3 on a section it has just created. If an opener finished
+// initialisation first (the creator was slow enough to be taken for dead), the creator waits
+// for ready like any opener.
+template <environment Env>
+errc initialize(header& h, identity me, std::chrono::nanoseconds max_wait, std::chrono::nanoseconds bound,
+                Env& env) noexcept
+{
+    if (const errc e = claim_layout(h); e != errc{}) {
+        return e;
+    }
+    if (!claim_initialization(h, me)) {
+        return attach(h, me, max_wait, bound, env);
+    }
+    return publish_ready(h, me);
+}
+
+// ---- locking ---------------------------------------------------------------------------------
+
+template <environment Env>
+lock_result lock_exclusive(header& h, identity me, const acquire_mode& mode,
+                           std::chrono::nanoseconds bound, Env& env) noexcept
+{
+    detail::writer_attempt attempt(h, me);
+    const errc e = detail::acquire(mode, bound, h, pack(me), env, attempt);
+    if (e != errc{}) {
+        attempt.abandon();
+        return {e, false, no_slot};
+    }
+    return {errc{}, attempt.owner_died(), no_slot};
+}
+
+template <environment Env>
+lock_result lock_shared(header& h, identity me, std::size_t hint, const acquire_mode& mode,
+                        std::chrono::nanoseconds bound, Env& env) noexcept
+{
+    detail::reader_attempt attempt(h, me, hint);
+    const errc e = detail::acquire(mode, bound, h, pack(me), env, attempt);
+    if (e != errc{}) {
+        return {e, false, no_slot};
+    }
+    return {errc{}, attempt.owner_died(), attempt.slot()};
+}
+
+// Releases the writer lock `me` holds and declares the data consistent again (clears dirty).
+inline errc unlock_exclusive(header& h, identity me) noexcept
+{
+    auto writer = ref(h.writer);
+    word_type w = writer.load(std::memory_order_seq_cst);
+    for (;;) {
+        if (classify_writer(w) == writer_state::corrupt) {
+            return errc::corrupt_lock_word;
+        }
+        if ((w & identity_mask) != pack(me) || (w & held_bit) == 0) {
+            return errc::lock_violation;
+        }
+        if (writer.compare_exchange_weak(w, 0, std::memory_order_seq_cst)) {
+            return errc{};
+        }
+    }
+}
+
+inline errc unlock_shared(header& h, identity me, std::uint16_t slot) noexcept
+{
+    if (slot >= reader_slots) {
+        return errc::lock_violation;
+    }
+    word_type expected = pack(me);
+    if (ref(h.readers[slot]).compare_exchange_strong(expected, 0, std::memory_order_seq_cst)) {
+        return errc{};
+    }
+    return is_valid_slot(expected) ? errc::lock_violation : errc::corrupt_lock_word;
+}
+
+} // namespace winmmf::robust_word
