@@ -1,26 +1,72 @@
 #!/usr/bin/env bash
-# The demo, from a fresh Debian machine: installs what is missing, builds the examples for
-# Windows, and runs a writer and a reader as two separate processes under Wine, sharing
-# Local\winmmf-hello.
+# The demo, from a fresh Debian machine: installs what is missing, builds the frame examples
+# for Windows, and runs them under Wine as three separate processes: frame_producer.exe
+# publishes synthetic 1920x1080 RGB frames on a frame channel, and two frame_consumer.exe
+# processes take them, verify every frame's checksum, and report frames delivered, frames
+# skipped, checksum failures, latency and throughput. Exits non-zero if a checksum failed, a
+# consumer got no frames, or a process failed.
+#
+#   WINMMF_DEMO_SECONDS   how long the producer runs (default 8)
+#   WINMMF_DEMO_FPS       frames per second (default 60)
+#   WINMMF_BUILD_DIR      build here instead of build/mingw-wine (the preset's directory)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
+seconds="${WINMMF_DEMO_SECONDS:-8}"
+fps="${WINMMF_DEMO_FPS:-60}"
+
 "$root/scripts/deps.sh"
 cd "$root"
-echo "demo: building (mingw-w64)"
-build_preset mingw-wine >/dev/null
+echo "demo: building frame_producer.exe and frame_consumer.exe (mingw-w64)"
+build_log=$(mktemp)
+build() {
+    if [ -n "${WINMMF_BUILD_DIR:-}" ]; then
+        cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+            -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/x86_64-w64-mingw32-wine.cmake" \
+            -DWINMMF_CATCH2_SOURCE="$deps_dir/catch2_3.7.1.orig.tar.gz" &&
+            cmake --build "$build_dir" -j "$jobs" --target frame_producer frame_consumer
+    else
+        cmake --preset mingw-wine -DWINMMF_CATCH2_SOURCE="$deps_dir/catch2_3.7.1.orig.tar.gz" &&
+            cmake --build --preset mingw-wine -j "$jobs" --target frame_producer frame_consumer
+    fi
+}
+build_dir=${WINMMF_BUILD_DIR:-$root/build/mingw-wine}
+# Quiet when it works; the whole log when it does not.
+if ! build >"$build_log" 2>&1 </dev/null; then
+    cat "$build_log" >&2
+    echo "build failed" >&2
+    rm -f "$build_log"
+    exit 1
+fi
+rm -f "$build_log"
 
 trap wine_down EXIT
-wine_up "$root/build/mingw-wine/wineprefix"
-bin="$root/build/mingw-wine/examples"
+wine_up "$build_dir/wineprefix"
+bin="$build_dir/examples"
+logs="$build_dir/demo-logs"
+mkdir -p "$logs"
+rm -f "$logs"/*.log
+# A name of its own per run, so that a channel left open by an earlier run never collides.
+channel="winmmf-frames-$$"
 
-echo "demo: starting hello_writer.exe and hello_reader.exe"
-wine "$bin/hello_writer.exe" </dev/null &
-writer=$!
-wine "$bin/hello_reader.exe" </dev/null &
-reader=$!
+echo "demo: channel Local\\$channel: 1 producer, 2 consumers, 1920x1080 RGB at $fps fps for $seconds s"
+# Output goes to files (never a pipe: Wine's helper processes would keep it open).
+wine "$bin/frame_consumer.exe" --name "$channel" --id 1 >"$logs/consumer1.log" 2>&1 </dev/null &
+consumer1=$!
+wine "$bin/frame_consumer.exe" --name "$channel" --id 2 >"$logs/consumer2.log" 2>&1 </dev/null &
+consumer2=$!
+wine "$bin/frame_producer.exe" --name "$channel" --fps "$fps" --seconds "$seconds" --readers 2 \
+    >"$logs/producer.log" 2>&1 </dev/null &
+producer=$!
+
 status=0
-wait $writer || status=1
-wait $reader || status=1
-[ $status -eq 0 ] && echo "demo: both processes finished cleanly" || echo "demo: FAILED" >&2
+wait $producer || status=1
+wait $consumer1 || status=1
+wait $consumer2 || status=1
+cat "$logs/producer.log" "$logs/consumer1.log" "$logs/consumer2.log"
+if [ $status -eq 0 ]; then
+    echo "demo: PASSED - every frame checksummed correctly in both consumers"
+else
+    echo "demo: FAILED (logs in $logs)" >&2
+fi
 exit $status

@@ -1,0 +1,334 @@
+// winmmf_bench_helper: the other process of every cross-process row in winmmf_bench. It answers
+// one round trip per request, in the mode named by its first argument (bench_common.hpp), until
+// the benchmark sets the stop flag (or closes the pipe, socket or channel).
+//
+// <winsock2.h> comes before anything that includes <windows.h>.
+#include <winsock2.h>
+#include <ws2tcpip.h>
+
+#include "bench_common.hpp"
+
+#include <winmmf/frame_channel.hpp>
+#include <winmmf/notify.hpp>
+
+#include <shellapi.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace winmmf;
+
+struct raw_control {
+    HANDLE section = nullptr;
+    bench::control_block* block = nullptr;
+
+    explicit raw_control(const std::wstring& name)
+    {
+        section = ::OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, name.c_str());
+        if (section != nullptr) {
+            block = static_cast<bench::control_block*>(
+                ::MapViewOfFile(section, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, sizeof(bench::control_block)));
+        }
+    }
+    ~raw_control()
+    {
+        if (block != nullptr) {
+            ::UnmapViewOfFile(block);
+        }
+        if (section != nullptr) {
+            ::CloseHandle(section);
+        }
+    }
+    bool stopped() const
+    {
+        return std::atomic_ref<std::uint32_t>(block->stop).load(std::memory_order_acquire) != 0;
+    }
+};
+
+void ready(const std::wstring& control)
+{
+    const std::wstring name = control + L"-ready";
+    if (HANDLE e = ::OpenEventW(EVENT_MODIFY_STATE, FALSE, name.c_str())) {
+        ::SetEvent(e);
+        ::CloseHandle(e);
+    }
+}
+
+// The spinning rows pin the two processes to different processors (the benchmark takes the
+// first): two spinners sharing one processor would measure the scheduler's time slice.
+void pin_to_second_processor()
+{
+    SYSTEM_INFO si{};
+    ::GetSystemInfo(&si);
+    if (si.dwNumberOfProcessors >= 2) {
+        ::SetThreadAffinityMask(::GetCurrentThread(), 2);
+    }
+}
+
+int spin_raw(const std::wstring& control_name)
+{
+    pin_to_second_processor();
+    raw_control control(control_name);
+    if (control.block == nullptr) {
+        return 3;
+    }
+    std::atomic_ref<std::uint64_t> ping(control.block->ping);
+    std::atomic_ref<std::uint64_t> pong(control.block->pong);
+    std::uint64_t last = ping.load(std::memory_order_acquire);
+    ready(control_name);
+    for (;;) {
+        std::uint64_t p;
+        while ((p = ping.load(std::memory_order_acquire)) == last) {
+            detail::cpu_relax();
+        }
+        if (control.stopped()) {
+            return 0;
+        }
+        last = p;
+        pong.store(p, std::memory_order_release);
+    }
+}
+
+int notify_ours(const std::wstring& control_name, const std::wstring& ping_name, const std::wstring& pong_name,
+                const acquire_mode& mode)
+{
+    raw_control control(control_name);
+    std::error_code ec;
+    auto ping = notification::open(custom(ping_name), ec);
+    auto pong = notification::open(custom(pong_name), ec);
+    if (control.block == nullptr || !ping || !pong) {
+        return 3;
+    }
+    std::uint64_t seen = ping.sequence();
+    ready(control_name);
+    for (;;) {
+        seen = ping.wait(seen, mode, ec);
+        if (ec) {
+            return 4;
+        }
+        if (control.stopped()) {
+            return 0;
+        }
+        pong.notify(ec);
+    }
+}
+
+int event_raw(const std::wstring& control_name, const std::wstring& ping_name, const std::wstring& pong_name)
+{
+    raw_control control(control_name);
+    HANDLE ping = ::OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, ping_name.c_str());
+    HANDLE pong = ::OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, pong_name.c_str());
+    if (control.block == nullptr || ping == nullptr || pong == nullptr) {
+        return 3;
+    }
+    ready(control_name);
+    for (;;) {
+        if (::WaitForSingleObject(ping, INFINITE) != WAIT_OBJECT_0) {
+            return 4;
+        }
+        if (control.stopped()) {
+            return 0;
+        }
+        ::SetEvent(pong);
+    }
+}
+
+// Every transfer row's receiver reads each byte of the frame once, as any consumer does, so that
+// a reader that does not copy is not credited with bytes it never looked at.
+std::uint64_t touch(const void* data, std::size_t size)
+{
+    std::uint64_t sum = 0;
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i + 8 <= size; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        sum += w;
+    }
+    return sum;
+}
+
+volatile std::uint64_t sink = 0;
+
+int channel_ours(const std::wstring& control_name, const std::wstring& channel_name, const std::wstring& ack_name,
+                 bool in_place)
+{
+    raw_control control(control_name);
+    std::error_code ec;
+    auto reader = frame_reader::open(custom(channel_name), ec);
+    auto ack = notification::open(custom(ack_name), ec);
+    if (control.block == nullptr || !reader || !ack) {
+        return 3;
+    }
+    std::vector<std::byte> frame(reader.max_frame_size());
+    ready(control_name);
+    const acquire_mode mode = acquire_mode::wait_for(std::chrono::hours(1));
+    for (;;) {
+        if (in_place) {
+            const frame_view view = reader.acquire(mode, ec);
+            if (!ec) {
+                sink = touch(view.bytes().data(), view.bytes().size());
+                if (!view.still_valid()) {
+                    return 5; // the benchmark never laps its reader
+                }
+            }
+        } else {
+            const frame_info info = reader.take(frame, mode, ec);
+            if (!ec) {
+                sink = touch(frame.data(), info.size);
+            }
+        }
+        if (ec == errc::end_of_stream || control.stopped()) {
+            return 0;
+        }
+        if (ec) {
+            return 4;
+        }
+        ack.notify(ec);
+    }
+}
+
+// Length-prefixed frames: 8 bytes of length (0: stop), the bytes, then one byte back.
+template <class Read, class Write>
+int answer_stream(Read read_exact, Write write_all)
+{
+    std::vector<char> frame(bench::frame_bytes);
+    for (;;) {
+        std::uint64_t length = 0;
+        if (!read_exact(reinterpret_cast<char*>(&length), sizeof length)) {
+            return 4;
+        }
+        if (length == 0) {
+            return 0;
+        }
+        if (length > frame.size()) {
+            frame.resize(static_cast<std::size_t>(length));
+        }
+        if (!read_exact(frame.data(), static_cast<std::size_t>(length))) {
+            return 4;
+        }
+        sink = touch(frame.data(), static_cast<std::size_t>(length));
+        const char ack = 1;
+        if (!write_all(&ack, 1)) {
+            return 4;
+        }
+    }
+}
+
+int pipe_client(const std::wstring& pipe_name, const std::wstring& control_name)
+{
+    HANDLE pipe = ::CreateFileW(pipe_name.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+    if (pipe == INVALID_HANDLE_VALUE) {
+        return 3;
+    }
+    ready(control_name);
+    const auto read_exact = [pipe](char* p, std::size_t n) {
+        while (n != 0) {
+            DWORD got = 0;
+            if (!::ReadFile(pipe, p, static_cast<DWORD>(n), &got, nullptr) || got == 0) {
+                return false;
+            }
+            p += got;
+            n -= got;
+        }
+        return true;
+    };
+    const auto write_all = [pipe](const char* p, std::size_t n) {
+        DWORD put = 0;
+        return ::WriteFile(pipe, p, static_cast<DWORD>(n), &put, nullptr) && put == n;
+    };
+    const int r = answer_stream(read_exact, write_all);
+    ::CloseHandle(pipe);
+    return r;
+}
+
+int tcp_client(unsigned short port, const std::wstring& control_name)
+{
+    WSADATA wsa{};
+    if (::WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
+        return 3;
+    }
+    SOCKET s = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    if (s == INVALID_SOCKET) {
+        return 3;
+    }
+    const int on = 1;
+    ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on), sizeof on);
+    const int buffer = 8 << 20;
+    ::setsockopt(s, SOL_SOCKET, SO_RCVBUF, reinterpret_cast<const char*>(&buffer), sizeof buffer);
+    ::setsockopt(s, SOL_SOCKET, SO_SNDBUF, reinterpret_cast<const char*>(&buffer), sizeof buffer);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = ::htons(port);
+    addr.sin_addr.s_addr = ::htonl(INADDR_LOOPBACK);
+    if (::connect(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+        return 3;
+    }
+    ready(control_name);
+    const auto read_exact = [s](char* p, std::size_t n) {
+        while (n != 0) {
+            const int got = ::recv(s, p, static_cast<int>(n), 0);
+            if (got <= 0) {
+                return false;
+            }
+            p += got;
+            n -= static_cast<std::size_t>(got);
+        }
+        return true;
+    };
+    const auto write_all = [s](const char* p, std::size_t n) {
+        return ::send(s, p, static_cast<int>(n), 0) == static_cast<int>(n);
+    };
+    const int r = answer_stream(read_exact, write_all);
+    ::closesocket(s);
+    ::WSACleanup();
+    return r;
+}
+
+} // namespace
+
+int main()
+{
+    int argc = 0;
+    LPWSTR* argv = ::CommandLineToArgvW(::GetCommandLineW(), &argc);
+    if (argv == nullptr || argc < 3) {
+        std::fprintf(stderr, "usage: winmmf_bench_helper <mode> <control> [names...] (see bench_common.hpp)\n");
+        return 1;
+    }
+    const std::wstring mode = argv[1];
+    const std::wstring control = argv[2];
+    const auto arg = [&](int i) { return i < argc ? std::wstring(argv[i]) : std::wstring(); };
+    using namespace std::chrono;
+    if (mode == L"spin-raw") {
+        return spin_raw(control);
+    }
+    if (mode == L"spin-ours") {
+        pin_to_second_processor();
+        return notify_ours(control, arg(3), arg(4), acquire_mode::spin_forever());
+    }
+    if (mode == L"event-raw") {
+        return event_raw(control, arg(3), arg(4));
+    }
+    if (mode == L"event-ours") {
+        return notify_ours(control, arg(3), arg(4), acquire_mode::wait_for(hours(1)));
+    }
+    if (mode == L"channel-copy") {
+        return channel_ours(control, arg(3), arg(4), false);
+    }
+    if (mode == L"channel-view") {
+        return channel_ours(control, arg(3), arg(4), true);
+    }
+    if (mode == L"pipe") {
+        return pipe_client(arg(3), control);
+    }
+    if (mode == L"tcp") {
+        return tcp_client(static_cast<unsigned short>(std::wcstoul(arg(3).c_str(), nullptr, 10)), control);
+    }
+    std::fprintf(stderr, "winmmf_bench_helper: unknown mode\n");
+    return 1;
+}

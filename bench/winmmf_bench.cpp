@@ -1,0 +1,724 @@
+// winmmf_bench: winmmf's operations against the raw baseline and the peers on the same machine,
+// measured in one run with Catch2's BENCHMARK (no statistics of our own). At the end a listener
+// prints a table of ratios against the targets of docs/benchmarks.md and writes them as JSON
+// (to $WINMMF_BENCH_JSON, default winmmf-bench.json). A missed target is reported, never
+// asserted: the machine is shared and noisy.
+//
+//   winmmf_bench.exe                       everything (scripts/bench.sh runs it under Wine)
+//   winmmf_bench.exe "[lock]"              one group: [frame] [lock] [handoff] [transfer]
+//
+// <winsock2.h> comes before anything that includes <windows.h>.
+#include <winsock2.h>
+#include <ws2tcpip.h>
+
+#include "bench_common.hpp"
+
+#include <winmmf/frame_channel.hpp>
+#include <winmmf/notify.hpp>
+#include <winmmf/winmmf.hpp>
+#if __has_include(<winmmf/robust_lock.hpp>)
+#include <winmmf/robust_lock.hpp>
+#define WINMMF_BENCH_HAVE_ROBUST 1
+#endif
+
+#if defined(WINMMF_BENCH_HAVE_BOOST)
+#include <boost/interprocess/mapped_region.hpp>
+#include <boost/interprocess/sync/interprocess_mutex.hpp>
+#include <boost/interprocess/windows_shared_memory.hpp>
+#include <boost/version.hpp>
+#endif
+
+#include <catch2/benchmark/catch_benchmark.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/reporters/catch_reporter_event_listener.hpp>
+#include <catch2/reporters/catch_reporter_registrars.hpp>
+
+#include <test_support.hpp>
+
+#if defined(_MSC_VER)
+#include <intrin.h>
+#else
+#include <cpuid.h>
+#endif
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <new>
+#include <string>
+#include <vector>
+
+using namespace winmmf;
+using namespace std::chrono_literals;
+
+namespace {
+
+// ---- the rows ----------------------------------------------------------------------------------
+
+namespace names {
+constexpr const char* frame_raw_mmf = "frame 1080p: raw memcpy in + out of a mapping";
+constexpr const char* frame_mmf = "frame 1080p: memory_mapped_file write() + read()";
+constexpr const char* frame_raw_slots = "frame 1080p: raw memcpy in + out of the channel's slots";
+constexpr const char* frame_channel = "frame 1080p: frame_writer publish + frame_reader take";
+constexpr const char* lock_raw = "lock: bare compare-exchange + store on the lock word";
+constexpr const char* lock_default = "lock: memory_mapped_file try_lock_write + unlock";
+// What-if rows (not the library's code): where the default policy's time goes. WinMMF's
+// protocol unlocks with a compare-exchange and follows every successful exchange with a
+// seq_cst fence; these rows drop the fences, then also unlock with a plain store.
+constexpr const char* lock_whatif_nofence = "lock what-if: WinMMF steps without the seq_cst fences";
+constexpr const char* lock_whatif_store = "lock what-if: CAS lock, validated plain-store unlock";
+constexpr const char* lock_robust = "lock: robust_memory_mapped_file try_lock_write + unlock";
+constexpr const char* lock_boost = "lock: Boost.Interprocess interprocess_mutex lock + unlock";
+constexpr const char* spin_raw = "handoff spinning: raw two-process ping-pong on one mapping";
+constexpr const char* spin_ours = "handoff spinning: notification notify + wait(spin_forever)";
+constexpr const char* event_raw = "handoff blocking: raw named-event ping-pong";
+constexpr const char* event_ours = "handoff blocking: notification notify + wait(wait_for)";
+constexpr const char* transfer_view = "transfer 1080p: frame channel, reader reads in place";
+constexpr const char* transfer_copy = "transfer 1080p: frame channel, reader copies out";
+constexpr const char* transfer_pipe = "transfer 1080p: named pipe";
+constexpr const char* transfer_tcp = "transfer 1080p: TCP loopback";
+} // namespace names
+
+enum class compare { time_at_most, speed_at_least };
+
+struct target {
+    const char* measure;
+    const char* ours;
+    const char* baseline;
+    compare how;
+    double bound;
+};
+
+// The issue's targets. time_at_most: ours / baseline <= bound. speed_at_least: baseline / ours
+// >= bound (how many times faster ours is, when the baseline is the slower peer).
+const target targets[] = {
+    {"write + read a 1080p frame: memory_mapped_file vs raw memcpy", names::frame_mmf, names::frame_raw_mmf,
+     compare::speed_at_least, 0.9},
+    {"write + read a 1080p frame: frame channel vs raw memcpy", names::frame_channel, names::frame_raw_slots,
+     compare::speed_at_least, 0.9},
+    {"write lock, default policy vs bare CAS + store", names::lock_default, names::lock_raw, compare::time_at_most, 1.5},
+    {"write lock, default policy vs Boost interprocess_mutex", names::lock_default, names::lock_boost,
+     compare::time_at_most, 1.0},
+    {"write lock, robust policy vs Boost interprocess_mutex", names::lock_robust, names::lock_boost,
+     compare::time_at_most, 1.0},
+    {"handoff round trip, spinning: vs raw spin ping-pong", names::spin_ours, names::spin_raw, compare::time_at_most, 1.3},
+    {"handoff round trip, blocking: vs raw named-event ping-pong", names::event_ours, names::event_raw,
+     compare::time_at_most, 1.2},
+    {"frame transfer, zero-copy reader: faster than a named pipe", names::transfer_view, names::transfer_pipe,
+     compare::speed_at_least, 10.0},
+    {"frame transfer, zero-copy reader: faster than TCP loopback", names::transfer_view, names::transfer_tcp,
+     compare::speed_at_least, 2.0},
+    {"frame transfer, copying reader: faster than a named pipe", names::transfer_copy, names::transfer_pipe,
+     compare::speed_at_least, 10.0},
+    {"frame transfer, copying reader: faster than TCP loopback", names::transfer_copy, names::transfer_tcp,
+     compare::speed_at_least, 2.0},
+};
+
+// ---- the machine --------------------------------------------------------------------------------
+
+std::string cpu_name()
+{
+    unsigned regs[12] = {};
+#if defined(_MSC_VER)
+    int r[4];
+    for (int i = 0; i < 3; ++i) {
+        __cpuid(r, static_cast<int>(0x80000002u + static_cast<unsigned>(i)));
+        std::memcpy(regs + 4 * i, r, sizeof r);
+    }
+#else
+    for (unsigned i = 0; i < 3; ++i) {
+        __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3]);
+    }
+#endif
+    std::string s(reinterpret_cast<const char*>(regs), sizeof regs);
+    s = s.c_str();
+    const auto first = s.find_first_not_of(' ');
+    return first == std::string::npos ? "unknown" : s.substr(first);
+}
+
+std::string wine_version()
+{
+    using get_version = const char*(__cdecl*)();
+    if (HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll")) {
+        if (auto f = reinterpret_cast<get_version>(reinterpret_cast<void*>(::GetProcAddress(ntdll, "wine_get_version")))) {
+            return f();
+        }
+    }
+    return "";
+}
+
+std::string windows_version()
+{
+    struct version_info {
+        ULONG size, major, minor, build, platform;
+        WCHAR csd[128];
+    } v{};
+    v.size = sizeof v;
+    using rtl_get_version = LONG(WINAPI*)(version_info*);
+    if (HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll")) {
+        if (auto f = reinterpret_cast<rtl_get_version>(reinterpret_cast<void*>(::GetProcAddress(ntdll, "RtlGetVersion")))) {
+            if (f(&v) == 0) {
+                return std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.build);
+            }
+        }
+    }
+    return "unknown";
+}
+
+std::string utc_now()
+{
+    SYSTEMTIME t{};
+    ::GetSystemTime(&t);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04u-%02u-%02uT%02u:%02u:%02uZ", t.wYear, t.wMonth, t.wDay, t.wHour, t.wMinute,
+                  t.wSecond);
+    return buf;
+}
+
+// ---- the listener: ratios, the table, the JSON ----------------------------------------------------
+
+struct measured {
+    double mean_ns, low_ns, high_ns, stddev_ns;
+    unsigned samples;
+    int iterations;
+};
+
+std::string pretty(double ns)
+{
+    char buf[32];
+    if (ns < 1e3) {
+        std::snprintf(buf, sizeof buf, "%.1f ns", ns);
+    } else if (ns < 1e6) {
+        std::snprintf(buf, sizeof buf, "%.2f us", ns / 1e3);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.2f ms", ns / 1e6);
+    }
+    return buf;
+}
+
+std::string json_escape(const std::string& s)
+{
+    std::string out;
+    for (char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out;
+}
+
+class ratio_listener : public Catch::EventListenerBase {
+public:
+    using Catch::EventListenerBase::EventListenerBase;
+
+    void benchmarkEnded(Catch::BenchmarkStats<> const& stats) override
+    {
+        results_[stats.info.name] = {stats.mean.point.count(), stats.mean.lower_bound.count(),
+                                     stats.mean.upper_bound.count(), stats.standardDeviation.point.count(),
+                                     stats.info.samples, stats.info.iterations};
+    }
+
+    void testRunEnded(Catch::TestRunStats const&) override
+    {
+        if (results_.empty()) {
+            return;
+        }
+        const std::string cpu = cpu_name();
+        const std::string wine = wine_version();
+        SYSTEM_INFO si{};
+        ::GetSystemInfo(&si);
+        const std::string date = utc_now();
+
+        std::printf("\nwinmmf_bench %s | %s | %lu logical processors | %s%s | Windows %s\n", date.c_str(),
+                    cpu.c_str(), si.dwNumberOfProcessors, wine.empty() ? "" : "Wine ", wine.empty() ? "native" : wine.c_str(),
+                    windows_version().c_str());
+        std::printf("\n%-62s %12s %12s %8s %7s %8s  %s\n", "measure", "ours", "baseline", "ratio", "noise", "target",
+                    "result");
+        std::string json_targets;
+        for (const target& t : targets) {
+            const auto ours = results_.find(t.ours);
+            const auto base = results_.find(t.baseline);
+            const char* op = t.how == compare::time_at_most ? "<=" : ">=";
+            char target_text[16];
+            std::snprintf(target_text, sizeof target_text, "%s %.2f", op, t.bound);
+            if (ours == results_.end() || base == results_.end()) {
+                std::printf("%-62s %12s %12s %8s %7s %8s  %s\n", t.measure,
+                            ours == results_.end() ? "-" : pretty(ours->second.mean_ns).c_str(),
+                            base == results_.end() ? "-" : pretty(base->second.mean_ns).c_str(), "-", "-", target_text,
+                            "n/a (not measured in this run)");
+                continue;
+            }
+            const double ratio = t.how == compare::time_at_most ? ours->second.mean_ns / base->second.mean_ns
+                                                                : base->second.mean_ns / ours->second.mean_ns;
+            const bool pass = t.how == compare::time_at_most ? ratio <= t.bound : ratio >= t.bound;
+            // Catch2's bootstrap confidence interval of each mean, as a share of the mean: the
+            // wider of the two says how far the ratio can be trusted on this machine today.
+            const auto spread = [](const measured& m) { return (m.high_ns - m.low_ns) / 2 / m.mean_ns; };
+            const double noise = std::max(spread(ours->second), spread(base->second));
+            char noise_text[16];
+            std::snprintf(noise_text, sizeof noise_text, "+-%.0f%%", noise * 100);
+            std::printf("%-62s %12s %12s %8.2f %7s %8s  %s\n", t.measure, pretty(ours->second.mean_ns).c_str(),
+                        pretty(base->second.mean_ns).c_str(), ratio, noise_text, target_text, pass ? "PASS" : "MISS");
+            char row[1024];
+            std::snprintf(row, sizeof row,
+                          "%s    {\"measure\": \"%s\", \"ours\": \"%s\", \"baseline\": \"%s\", \"ratio\": %.4f, "
+                          "\"noise\": %.4f, \"comparison\": \"%s\", \"target\": %.2f, \"result\": \"%s\"}",
+                          json_targets.empty() ? "" : ",\n", json_escape(t.measure).c_str(), json_escape(t.ours).c_str(),
+                          json_escape(t.baseline).c_str(), ratio, noise,
+                          t.how == compare::time_at_most ? "ours/baseline <= target" : "baseline/ours >= target",
+                          t.bound, pass ? "PASS" : "MISS");
+            json_targets += row;
+        }
+        std::printf("\nratio: time rows are ours / baseline (lower is better); speed rows are baseline / ours\n"
+                    "(how many times faster ours is). noise: the wider 95%% confidence interval of the two means,\n"
+                    "relative to its mean. Targets are reported, never asserted.\n");
+
+        const char* path = std::getenv("WINMMF_BENCH_JSON");
+        const std::string file = path != nullptr && *path != '\0' ? path : "winmmf-bench.json";
+        if (std::FILE* f = std::fopen(file.c_str(), "w")) {
+            std::fprintf(f, "{\n  \"date\": \"%s\",\n  \"cpu\": \"%s\",\n  \"logical_processors\": %lu,\n"
+                            "  \"wine\": \"%s\",\n  \"windows\": \"%s\",\n  \"benchmarks\": [\n",
+                         date.c_str(), json_escape(cpu).c_str(), si.dwNumberOfProcessors, json_escape(wine).c_str(),
+                         windows_version().c_str());
+            bool first = true;
+            for (const auto& [name, m] : results_) {
+                std::fprintf(f, "%s    {\"name\": \"%s\", \"mean_ns\": %.3f, \"mean_low_ns\": %.3f, "
+                                "\"mean_high_ns\": %.3f, \"stddev_ns\": %.3f, \"samples\": %u, \"iterations\": %d}",
+                             first ? "" : ",\n", json_escape(name).c_str(), m.mean_ns, m.low_ns, m.high_ns,
+                             m.stddev_ns, m.samples, m.iterations);
+                first = false;
+            }
+            std::fprintf(f, "\n  ],\n  \"targets\": [\n%s\n  ]\n}\n", json_targets.c_str());
+            std::fclose(f);
+            std::printf("JSON: %s\n", file.c_str());
+        } else {
+            std::printf("JSON: cannot write %s\n", file.c_str());
+        }
+    }
+
+private:
+    std::map<std::string, measured> results_;
+};
+
+CATCH_REGISTER_LISTENER(ratio_listener)
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+std::vector<std::byte> test_frame()
+{
+    std::vector<std::byte> frame(bench::frame_bytes);
+    std::uint64_t x = 0x243F6A8885A308D3ull;
+    for (auto& b : frame) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        b = static_cast<std::byte>(x);
+    }
+    return frame;
+}
+
+// A raw control mapping (CreateFileMappingW: the baselines use no winmmf code).
+class raw_control {
+public:
+    explicit raw_control(const std::string& name) : name_(name)
+    {
+        section_ = ::CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, 0, sizeof(bench::control_block),
+                                        test::widen(name).c_str());
+        block_ = static_cast<bench::control_block*>(
+            ::MapViewOfFile(section_, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, sizeof(bench::control_block)));
+        if (block_ == nullptr) {
+            throw std::runtime_error("control mapping");
+        }
+    }
+    raw_control(const raw_control&) = delete;
+    raw_control& operator=(const raw_control&) = delete;
+    ~raw_control()
+    {
+        ::UnmapViewOfFile(block_);
+        ::CloseHandle(section_);
+    }
+    const std::string& name() const { return name_; }
+    bench::control_block* block() const { return block_; }
+    void request_stop() { std::atomic_ref<std::uint32_t>(block_->stop).store(1, std::memory_order_release); }
+
+private:
+    std::string name_;
+    HANDLE section_ = nullptr;
+    bench::control_block* block_ = nullptr;
+};
+
+// The helper process for one row: started with its mode, ready once it signalled.
+class helper {
+public:
+    helper(raw_control& control, const std::vector<std::string>& args)
+        : ready_(test::named_event::create(control.name() + "-ready"))
+    {
+        std::vector<std::string> all = args;
+        all.insert(all.begin() + 1, control.name());
+        process_ = test::child_process::start(L"winmmf_bench_helper.exe", all);
+    }
+    bool wait_ready() { return ready_.wait_or_exit(process_.handle(), 60s); }
+    // After the caller made the helper leave its loop (stop flag plus one wake-up).
+    bool finish() { return process_.wait(30s) == 0u; }
+
+private:
+    test::named_event ready_;
+    test::child_process process_;
+};
+
+std::string bench_name(const char* tag)
+{
+    return "winmmf-bench-" + std::to_string(::GetCurrentProcessId()) + "-" + tag;
+}
+
+} // namespace
+
+// ---- same-process rows --------------------------------------------------------------------------
+
+TEST_CASE("write and read a 1080p RGB frame", "[frame]")
+{
+    const std::vector<std::byte> src = test_frame();
+    std::vector<std::byte> dst(src.size());
+
+    auto m = memory_mapped_file::create(local(bench_name("frame-mmf")), src.size());
+    // The baseline copies into and out of the very bytes write() and read() use.
+    auto* raw = const_cast<std::byte*>(m.unsynchronized_bytes().data());
+    m.write(0, src); // touch every page once: no page faults inside the timings
+
+    BENCHMARK(names::frame_raw_mmf)
+    {
+        std::memcpy(raw, src.data(), src.size());
+        std::memcpy(dst.data(), raw, src.size());
+        return dst[12345];
+    };
+    BENCHMARK(names::frame_mmf)
+    {
+        m.write(0, src);
+        m.read(0, dst);
+        return dst[12345];
+    };
+
+    const std::string channel = bench_name("frame-channel");
+    auto writer = frame_writer::create(local(channel), {.max_frame_size = src.size()});
+    auto reader = frame_reader::open(local(channel));
+    // The baseline copies into the same slots, round robin as the channel does, with plain
+    // memcpy: their addresses come from begin_frame() while the slots are first filled.
+    const frame_meta meta{.width = bench::frame_width, .height = bench::frame_height,
+                          .stride = bench::frame_width * 3, .format = pixel_format::rgb24};
+    std::vector<std::byte*> slots;
+    frame_info info;
+    std::error_code ec;
+    for (std::uint32_t i = 0; i < writer.slot_count(); ++i) {
+        frame_slot slot = writer.begin_frame();
+        slots.push_back(slot.bytes().data());
+        std::memcpy(slot.bytes().data(), src.data(), src.size());
+        slot.publish(src.size(), meta);
+        reader.try_take(dst, info, ec);
+    }
+    REQUIRE_FALSE(ec);
+
+    std::size_t next = 0;
+    BENCHMARK(names::frame_raw_slots)
+    {
+        std::byte* slot = slots[next++ % slots.size()];
+        std::memcpy(slot, src.data(), src.size());
+        std::memcpy(dst.data(), slot, src.size());
+        return dst[12345];
+    };
+    BENCHMARK(names::frame_channel)
+    {
+        writer.publish(src, meta, ec);
+        reader.try_take(dst, info, ec);
+        return dst[12345];
+    };
+    CHECK_FALSE(ec);
+}
+
+TEST_CASE("uncontended write lock: acquire and release", "[lock]")
+{
+    auto m = memory_mapped_file::create(local(bench_name("lock-default")), 64);
+    // The bare baseline works on the very lock word of m.
+    auto* word_ptr = reinterpret_cast<std::uint32_t*>(const_cast<std::byte*>(m.unsynchronized_bytes().data()) -
+                                                      memory_mapped_file::header_size);
+    std::atomic_ref<std::uint32_t> word(*word_ptr);
+    BENCHMARK(names::lock_raw)
+    {
+        std::uint32_t expected = 0;
+        const bool got = word.compare_exchange_strong(expected, 0x80000000u, std::memory_order_acquire,
+                                                      std::memory_order_relaxed);
+        word.store(0, std::memory_order_release);
+        return got;
+    };
+    BENCHMARK(names::lock_default)
+    {
+        std::error_code ec;
+        auto guard = m.try_lock_write(ec);
+        return guard.owns_lock(); // released by the guard
+    };
+    BENCHMARK(names::lock_whatif_nofence)
+    {
+        std::uint32_t expected = 0;
+        const bool got = word.compare_exchange_strong(expected, 0x80000000u, std::memory_order_acq_rel,
+                                                      std::memory_order_acquire);
+        std::uint32_t held = 0x80000000u;
+        word.compare_exchange_strong(held, 0, std::memory_order_acq_rel, std::memory_order_acquire);
+        return got;
+    };
+    BENCHMARK(names::lock_whatif_store)
+    {
+        std::uint32_t expected = 0;
+        const bool got = word.compare_exchange_strong(expected, 0x80000000u, std::memory_order_acq_rel,
+                                                      std::memory_order_acquire);
+        if (word.load(std::memory_order_relaxed) == 0x80000000u) { // the unlock's check
+            word.store(0, std::memory_order_release);
+        }
+        return got;
+    };
+    CHECK(word.load() == 0);
+
+#if defined(WINMMF_BENCH_HAVE_ROBUST)
+    auto robust = robust_memory_mapped_file::create(local(bench_name("lock-robust")), 64);
+    BENCHMARK(names::lock_robust)
+    {
+        std::error_code ec;
+        auto guard = robust.try_lock_write(ec);
+        return guard.owns_lock();
+    };
+#endif
+
+#if defined(WINMMF_BENCH_HAVE_BOOST)
+    namespace bip = boost::interprocess;
+    const std::string boost_name = bench_name("lock-boost");
+    bip::windows_shared_memory shm(bip::create_only, boost_name.c_str(), bip::read_write, 4096);
+    bip::mapped_region region(shm, bip::read_write);
+    auto* mutex = new (region.get_address()) bip::interprocess_mutex;
+    BENCHMARK(names::lock_boost)
+    {
+        mutex->lock();
+        mutex->unlock();
+        return mutex;
+    };
+    mutex->~interprocess_mutex();
+#endif
+}
+
+// ---- cross-process rows -------------------------------------------------------------------------
+
+// Pins the calling thread to the first processor while it lives (the helper of a spinning row
+// takes the second): two spinners sharing one processor would measure the scheduler.
+class pinned_to_first_processor {
+public:
+    pinned_to_first_processor()
+    {
+        SYSTEM_INFO si{};
+        ::GetSystemInfo(&si);
+        if (si.dwNumberOfProcessors >= 2) {
+            previous_ = ::SetThreadAffinityMask(::GetCurrentThread(), 1);
+        }
+    }
+    pinned_to_first_processor(const pinned_to_first_processor&) = delete;
+    pinned_to_first_processor& operator=(const pinned_to_first_processor&) = delete;
+    ~pinned_to_first_processor()
+    {
+        if (previous_ != 0) {
+            ::SetThreadAffinityMask(::GetCurrentThread(), previous_);
+        }
+    }
+
+private:
+    DWORD_PTR previous_ = 0;
+};
+
+TEST_CASE("handoff round trip between two processes, spinning", "[handoff]")
+{
+    const pinned_to_first_processor pinned;
+    {
+        raw_control control("Local\\" + bench_name("spin-raw"));
+        helper h(control, {"spin-raw"});
+        REQUIRE(h.wait_ready());
+        std::atomic_ref<std::uint64_t> ping(control.block()->ping);
+        std::atomic_ref<std::uint64_t> pong(control.block()->pong);
+        std::uint64_t i = 0;
+        BENCHMARK(names::spin_raw)
+        {
+            ping.store(++i, std::memory_order_release);
+            while (pong.load(std::memory_order_acquire) != i) {
+                detail::cpu_relax();
+            }
+            return i;
+        };
+        control.request_stop();
+        ping.store(++i, std::memory_order_release);
+        CHECK(h.finish());
+    }
+    {
+        raw_control control("Local\\" + bench_name("spin-ours"));
+        const std::string ping_name = bench_name("spin-ping"), pong_name = bench_name("spin-pong");
+        auto ping = notification::create(local(ping_name));
+        auto pong = notification::create(local(pong_name));
+        helper h(control, {"spin-ours", "Local\\" + ping_name, "Local\\" + pong_name});
+        REQUIRE(h.wait_ready());
+        std::uint64_t seen = pong.sequence();
+        BENCHMARK(names::spin_ours)
+        {
+            ping.notify();
+            seen = pong.wait(seen, acquire_mode::spin_forever());
+            return seen;
+        };
+        control.request_stop();
+        ping.notify();
+        CHECK(h.finish());
+    }
+}
+
+TEST_CASE("handoff round trip between two processes, blocking", "[handoff]")
+{
+    {
+        raw_control control("Local\\" + bench_name("event-raw"));
+        const std::string ping_name = "Local\\" + bench_name("event-ping"), pong_name = "Local\\" + bench_name("event-pong");
+        HANDLE ping = ::CreateEventW(nullptr, FALSE, FALSE, test::widen(ping_name).c_str());
+        HANDLE pong = ::CreateEventW(nullptr, FALSE, FALSE, test::widen(pong_name).c_str());
+        helper h(control, {"event-raw", ping_name, pong_name});
+        REQUIRE(h.wait_ready());
+        BENCHMARK(names::event_raw)
+        {
+            ::SetEvent(ping);
+            return ::WaitForSingleObject(pong, INFINITE);
+        };
+        control.request_stop();
+        ::SetEvent(ping);
+        CHECK(h.finish());
+        ::CloseHandle(ping);
+        ::CloseHandle(pong);
+    }
+    {
+        raw_control control("Local\\" + bench_name("event-ours"));
+        const std::string ping_name = bench_name("notify-ping"), pong_name = bench_name("notify-pong");
+        auto ping = notification::create(local(ping_name));
+        auto pong = notification::create(local(pong_name));
+        helper h(control, {"event-ours", "Local\\" + ping_name, "Local\\" + pong_name});
+        REQUIRE(h.wait_ready());
+        std::uint64_t seen = pong.sequence();
+        BENCHMARK(names::event_ours)
+        {
+            ping.notify();
+            seen = pong.wait(seen, acquire_mode::wait_for(std::chrono::hours(1)));
+            return seen;
+        };
+        control.request_stop();
+        ping.notify();
+        CHECK(h.finish());
+    }
+}
+
+TEST_CASE("transfer a 1080p frame to another process and get an acknowledgement", "[transfer]")
+{
+    const std::vector<std::byte> frame = test_frame();
+    const std::uint64_t length = frame.size();
+
+    for (const bool in_place : {true, false}) {
+        raw_control control("Local\\" + bench_name(in_place ? "transfer-view" : "transfer-copy"));
+        const std::string channel = bench_name(in_place ? "channel-view" : "channel-copy");
+        const std::string ack_name = bench_name(in_place ? "ack-view" : "ack-copy");
+        auto writer = frame_writer::create(local(channel), {.max_frame_size = frame.size()});
+        auto ack = notification::create(local(ack_name));
+        helper h(control, {in_place ? "channel-view" : "channel-copy", "Local\\" + channel, "Local\\" + ack_name});
+        REQUIRE(h.wait_ready());
+        const frame_meta meta{.width = bench::frame_width, .height = bench::frame_height,
+                              .stride = bench::frame_width * 3, .format = pixel_format::rgb24};
+        std::uint64_t seen = ack.sequence();
+        BENCHMARK(in_place ? names::transfer_view : names::transfer_copy)
+        {
+            writer.publish(frame, meta);
+            seen = ack.wait(seen, acquire_mode::wait_for(std::chrono::hours(1)));
+            return seen;
+        };
+        control.request_stop();
+        writer.close(); // end of stream
+        CHECK(h.finish());
+    }
+    {
+        raw_control control("Local\\" + bench_name("transfer-pipe"));
+        const std::string pipe_name = "\\\\.\\pipe\\" + bench_name("pipe");
+        HANDLE pipe = ::CreateNamedPipeW(test::widen(pipe_name).c_str(), PIPE_ACCESS_DUPLEX,
+                                         PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, 1, 1 << 20, 1 << 20, 0,
+                                         nullptr);
+        REQUIRE(pipe != INVALID_HANDLE_VALUE);
+        helper h(control, {"pipe", pipe_name});
+        const BOOL connected = ::ConnectNamedPipe(pipe, nullptr) || ::GetLastError() == ERROR_PIPE_CONNECTED;
+        REQUIRE(connected);
+        REQUIRE(h.wait_ready());
+        const auto write_all = [pipe](const void* p, std::size_t n) {
+            DWORD put = 0;
+            return ::WriteFile(pipe, p, static_cast<DWORD>(n), &put, nullptr) && put == n;
+        };
+        BENCHMARK(names::transfer_pipe)
+        {
+            write_all(&length, sizeof length);
+            write_all(frame.data(), frame.size());
+            char ack = 0;
+            DWORD got = 0;
+            ::ReadFile(pipe, &ack, 1, &got, nullptr);
+            return ack;
+        };
+        const std::uint64_t stop = 0;
+        write_all(&stop, sizeof stop);
+        CHECK(h.finish());
+        ::CloseHandle(pipe);
+    }
+    {
+        WSADATA wsa{};
+        REQUIRE(::WSAStartup(MAKEWORD(2, 2), &wsa) == 0);
+        raw_control control("Local\\" + bench_name("transfer-tcp"));
+        SOCKET listener = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = ::htonl(INADDR_LOOPBACK);
+        addr.sin_port = 0;
+        REQUIRE(::bind(listener, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(listener, 1) == 0);
+        int addr_len = sizeof addr;
+        REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &addr_len) == 0);
+        helper h(control, {"tcp", std::to_string(::ntohs(addr.sin_port))});
+        SOCKET s = ::accept(listener, nullptr, nullptr);
+        REQUIRE(s != INVALID_SOCKET);
+        REQUIRE(h.wait_ready());
+        const int on = 1;
+        ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on), sizeof on);
+        const int buffer = 8 << 20;
+        ::setsockopt(s, SOL_SOCKET, SO_RCVBUF, reinterpret_cast<const char*>(&buffer), sizeof buffer);
+        ::setsockopt(s, SOL_SOCKET, SO_SNDBUF, reinterpret_cast<const char*>(&buffer), sizeof buffer);
+        const auto send_all = [s](const void* p, std::size_t n) {
+            const char* c = static_cast<const char*>(p);
+            while (n != 0) {
+                const int put = ::send(s, c, static_cast<int>(n), 0);
+                if (put <= 0) {
+                    return false;
+                }
+                c += put;
+                n -= static_cast<std::size_t>(put);
+            }
+            return true;
+        };
+        BENCHMARK(names::transfer_tcp)
+        {
+            send_all(&length, sizeof length);
+            send_all(frame.data(), frame.size());
+            char ack = 0;
+            ::recv(s, &ack, 1, 0);
+            return ack;
+        };
+        const std::uint64_t stop = 0;
+        send_all(&stop, sizeof stop);
+        CHECK(h.finish());
+        ::closesocket(s);
+        ::closesocket(listener);
+        ::WSACleanup();
+    }
+}

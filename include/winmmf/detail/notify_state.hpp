@@ -1,0 +1,127 @@
+// winmmf/detail/notify_state.hpp - the shared-memory half of a cross-process notification.
+//
+// Platform-independent: a block of atomics and the orderings that make "check, then sleep"
+// safe. The kernel half (one auto-reset event per waiter slot, created by name) is in
+// notify.hpp; here is only what ThreadSanitizer can check natively.
+//
+// The protocol (docs/frames.md explains it at length):
+//
+//   notifier                               waiter in slot i, which has seen sequence s
+//   1. sequence.fetch_add(1)    (seq_cst)  1. waiting.fetch_or(1 << i)        (seq_cst)
+//   2. m = waiting.load()       (seq_cst)  2. if sequence.load() != s: leave  (seq_cst)
+//   3. signal the event of every bit in m  3. sleep on event i; then clear the bit
+//
+// Both sides write one word and then read the other's word, all seq_cst, so in the single
+// total order of those four operations at least one side sees the other: either the waiter
+// sees the new sequence and does not sleep, or the notifier sees the bit and signals event i,
+// which stays signalled until the waiter consumes it. No wake-up can fall between the check
+// and the sleep. A notifier that finds `waiting == 0` makes no system call at all.
+#pragma once
+
+#include <atomic>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+
+namespace winmmf::detail {
+
+// One bit per waiter slot in a 64-bit word: the notifier's "is anybody waiting?" is one load.
+inline constexpr std::uint32_t max_waiters = 64;
+
+// Lives in shared memory, so every field has a fixed width and an explicit alignment: the
+// layout is identical for 32- and 64-bit processes (a 32-bit compiler aligns a bare uint64_t
+// member to 4). Each hot word has its own cache line so that waiters coming and going do not
+// slow the notifier's increment.
+struct notify_block {
+    alignas(64) std::uint64_t sequence;           // bumped by every notify
+    alignas(64) std::uint64_t waiting;            // bit i: slot i is about to sleep, or sleeping
+    alignas(64) std::uint64_t slots[max_waiters]; // claim word of each slot (see claim_word)
+};
+static_assert(offsetof(notify_block, sequence) == 0);
+static_assert(offsetof(notify_block, waiting) == 64);
+static_assert(offsetof(notify_block, slots) == 128);
+static_assert(sizeof(notify_block) == 128 + 8 * max_waiters);
+static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free,
+              "notification words are shared between processes; they must be lock-free");
+
+// A claim word says who owns a slot (a waiter slot, or a channel's writer role):
+//   bit 0      1 while claimed
+//   bits 1-63  generation, bumped by each claim
+// The owner keeps a named kernel object alive whose name carries the generation; when the
+// owner's process dies the kernel destroys it, and that is how a dead owner is recognised
+// (see notify.hpp). 0 is a slot never claimed.
+namespace claim_word {
+
+constexpr bool is_claimed(std::uint64_t w) noexcept { return (w & 1u) != 0; }
+constexpr std::uint64_t generation(std::uint64_t w) noexcept { return w >> 1; }
+// The value a new claim installs over `w` (free or abandoned). Generations wrap after 2^63
+// claims, which no process lives to see.
+constexpr std::uint64_t next_claim(std::uint64_t w) noexcept { return ((generation(w) + 1) << 1) | 1u; }
+constexpr std::uint64_t released(std::uint64_t w) noexcept { return w & ~std::uint64_t{1}; }
+
+} // namespace claim_word
+
+// A view onto a notify_block; copyable, no ownership.
+class notify_state {
+public:
+    notify_state() noexcept = default;
+    explicit notify_state(notify_block* block) noexcept : block_(block) {}
+
+    bool valid() const noexcept { return block_ != nullptr; }
+
+    std::uint64_t sequence() const noexcept { return seq().load(std::memory_order_acquire); }
+
+    // Notifier steps 1 and 2: returns the waiters to signal (0: nobody, so no system call).
+    // The release half of the increment publishes whatever the notifier wrote before it.
+    std::uint64_t bump() noexcept
+    {
+        seq().fetch_add(1, std::memory_order_seq_cst);
+        return mask().load(std::memory_order_seq_cst);
+    }
+
+    // Waiter steps 1 and 2: announce slot `slot`, then look again. Returns the sequence seen
+    // after announcing: if it differs from what the caller had seen, the caller must withdraw
+    // instead of sleeping.
+    std::uint64_t announce(std::uint32_t slot) noexcept
+    {
+        mask().fetch_or(bit(slot), std::memory_order_seq_cst);
+        return seq().load(std::memory_order_seq_cst);
+    }
+
+    void withdraw(std::uint32_t slot) noexcept
+    {
+        mask().fetch_and(~bit(slot), std::memory_order_release);
+    }
+
+    std::uint64_t waiting_mask() const noexcept { return mask().load(std::memory_order_acquire); }
+    std::size_t waiting_count() const noexcept
+    {
+        return static_cast<std::size_t>(std::popcount(waiting_mask()));
+    }
+
+    std::atomic_ref<std::uint64_t> slot_word(std::uint32_t slot) const noexcept
+    {
+        return std::atomic_ref<std::uint64_t>(block_->slots[slot]);
+    }
+
+    std::uint64_t* slot_address(std::uint32_t slot) const noexcept { return &block_->slots[slot]; }
+
+    static constexpr std::uint64_t bit(std::uint32_t slot) noexcept
+    {
+        return std::uint64_t{1} << slot;
+    }
+
+private:
+    std::atomic_ref<std::uint64_t> seq() const noexcept
+    {
+        return std::atomic_ref<std::uint64_t>(block_->sequence);
+    }
+    std::atomic_ref<std::uint64_t> mask() const noexcept
+    {
+        return std::atomic_ref<std::uint64_t>(block_->waiting);
+    }
+
+    notify_block* block_ = nullptr;
+};
+
+} // namespace winmmf::detail

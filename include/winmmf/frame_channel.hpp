@@ -1,0 +1,877 @@
+// winmmf/frame_channel.hpp - a frame channel: one writer publishes fixed-size frames, any number
+// of readers in other processes take the newest complete one. The writer never waits.
+//
+//   // producer (e.g. a capture service)
+//   auto writer = winmmf::frame_writer::create(winmmf::local("cam0"),
+//       {.max_frame_size = winmmf::frame_size(1920, 1080, winmmf::pixel_format::rgb24)});
+//   auto slot = writer.begin_frame();                 // zero-copy: render or DMA into it
+//   render(slot.bytes());
+//   slot.publish(slot.bytes().size(), {.width = 1920, .height = 1080, .stride = 5760,
+//                                      .format = winmmf::pixel_format::rgb24});
+//   writer.close();                                   // readers see errc::end_of_stream
+//
+//   // consumer, in another process
+//   auto reader = winmmf::frame_reader::open(winmmf::local("cam0"));
+//   std::vector<std::byte> frame(reader.max_frame_size());
+//   winmmf::frame_info info = reader.take(frame, winmmf::acquire_mode::wait_for(1s));
+//   // info.sequence, info.skipped, info.meta.width, ...
+//
+// Design (docs/frames.md): `slots` page-aligned buffers used round robin, each guarded by a
+// sequence lock. The writer turns a slot's stamp odd, writes, and stamps it even; a reader
+// copies (or reads in place) and keeps the bytes only if the stamp did not move meanwhile. A
+// reader therefore never gets a torn frame, the writer never waits for anybody, and a reader
+// that crashes holds nothing. Readers sleep on the channel's notification (notify.hpp).
+#pragma once
+
+#include <winmmf/acquire.hpp>
+#include <winmmf/detail/event.hpp>
+#include <winmmf/detail/marker_policy.hpp>
+#include <winmmf/detail/notify_state.hpp>
+#include <winmmf/detail/win32.hpp>
+#include <winmmf/error.hpp>
+#include <winmmf/frame_protocol.hpp>
+#include <winmmf/lock_word.hpp>
+#include <winmmf/mapping.hpp>
+#include <winmmf/name.hpp>
+#include <winmmf/notify.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <new>
+#include <span>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace winmmf {
+
+// QueryPerformanceCounter in nanoseconds: one clock for every process on the machine, so a
+// reader can subtract a frame's publish_time from its own now() to get the latency.
+struct frame_clock {
+    using rep = std::int64_t;
+    using period = std::nano;
+    using duration = std::chrono::nanoseconds;
+    using time_point = std::chrono::time_point<frame_clock>;
+    static constexpr bool is_steady = true;
+
+    static time_point now() noexcept
+    {
+        static const std::int64_t frequency = [] {
+            LARGE_INTEGER f{};
+            ::QueryPerformanceFrequency(&f); // never fails on XP and later
+            return static_cast<std::int64_t>(f.QuadPart);
+        }();
+        LARGE_INTEGER c{};
+        ::QueryPerformanceCounter(&c);
+        const std::int64_t ticks = c.QuadPart;
+        // Split so that ticks * 1e9 cannot overflow (it would after ~15 minutes at 10 MHz).
+        return time_point(duration((ticks / frequency) * 1000000000 + (ticks % frequency) * 1000000000 / frequency));
+    }
+};
+
+// Bytes of one frame of a packed pixel format with no row padding (stride = width * bpp).
+// 0 if the format is planar or unknown (compute those sizes yourself).
+constexpr std::size_t frame_size(std::uint32_t width, std::uint32_t height, pixel_format format) noexcept
+{
+    return std::size_t{width} * height * bytes_per_pixel(format);
+}
+
+struct channel_config {
+    std::size_t max_frame_size = 0; // the largest frame the channel carries, in bytes
+    // Buffers used round robin (2..64). A reader has (slots - 1) frame periods to copy a frame
+    // or finish processing it in place before the writer comes back to its slot.
+    std::uint32_t slots = frame_layout::default_slots;
+};
+
+// Options for frame_reader::open.
+struct reader_options {
+    // read_only maps the channel with FILE_MAP_READ: frames can be taken by polling
+    // (try_take, spin), but a blocking wait needs to announce itself in the mapping and fails
+    // with errc::read_only.
+    access_mode access = access_mode::read_write;
+    // Secures the kernel objects the reader creates when it first blocks (its waiter event and
+    // claim).
+    create_options objects{};
+};
+
+// Where the channel's writer is.
+enum class writer_status : std::uint8_t {
+    active, // a live process holds the writer role
+    closed, // the writer closed the channel (end of stream), or none ever claimed it
+    gone,   // the process holding the writer role died without closing
+};
+
+namespace detail {
+
+using channel_policy = marker_policy<lock_word::channel_layout_marker, frame_layout::header_size>;
+using channel_mapping = basic_memory_mapped_file<channel_policy>;
+
+inline constexpr std::u16string_view writer_claim_tag = u"#writer";
+// While blocked, a reader looks at the writer's liveness this often, so that a writer that
+// crashed surfaces as errc::writer_gone instead of a wait that never ends.
+inline constexpr std::chrono::milliseconds writer_check_interval{500};
+
+// What writers and readers share in one process: the mapping, a view of its layout, and the
+// notification endpoint. Heap-allocated so that frame slots and views can point at it while
+// the owning writer or reader is moved.
+struct channel_core {
+    channel_mapping mapping;
+    frame_layout::channel_view view;
+    std::unique_ptr<notify_endpoint> endpoint;
+    claim writer; // held by a frame_writer only
+
+    ~channel_core()
+    {
+        // Both write into the view: release them before it is unmapped.
+        writer.release();
+        endpoint.reset();
+    }
+
+    // The writer's side: the next sequence to write, and the one begun in place (0: none).
+    std::uint64_t next = 1;
+    std::uint64_t pending = 0;
+
+    std::uint64_t* writer_word_address() const noexcept
+    {
+        return &reinterpret_cast<frame_layout::channel_control*>(mapping.lock_policy().header() +
+                                                                 frame_layout::control_offset)
+                    ->writer;
+    }
+
+    writer_status writer_state() const noexcept
+    {
+        if (view.closed() || !claim_word::is_claimed(view.writer_word().load(std::memory_order_acquire))) {
+            return writer_status::closed;
+        }
+        return claim::owner_alive(writer_word_address(), mapping.name(), writer_claim_tag, 0)
+                   ? writer_status::active
+                   : writer_status::gone;
+    }
+
+    std::uint64_t publish(std::span<const std::byte> frame, const frame_meta& meta, std::error_code& ec) noexcept
+    {
+        if (frame.size() > view.shape().max_frame_size) {
+            ec = errc::too_large;
+            return 0;
+        }
+        const std::uint64_t sequence = next;
+        pending = 0;
+        view.write(sequence, frame, frame_clock::now().time_since_epoch().count(), meta);
+        return finish(sequence, ec);
+    }
+
+    std::span<std::byte> begin(std::uint64_t& sequence) noexcept
+    {
+        pending = sequence = next;
+        return view.begin_write(sequence);
+    }
+
+    std::uint64_t commit(std::uint64_t sequence, std::size_t size, const frame_meta& meta,
+                         std::error_code& ec) noexcept
+    {
+        if (!writer) {
+            ec = errc::not_open; // the writer closed the channel
+            return 0;
+        }
+        if (sequence != pending || pending == 0) {
+            ec = errc::lock_violation; // published already, or abandoned by a newer begin_frame
+            return 0;
+        }
+        if (size > view.shape().max_frame_size) {
+            ec = errc::too_large;
+            return 0;
+        }
+        pending = 0;
+        view.commit(sequence, size, frame_clock::now().time_since_epoch().count(), meta);
+        return finish(sequence, ec);
+    }
+
+private:
+    std::uint64_t finish(std::uint64_t sequence, std::error_code& ec) noexcept
+    {
+        next = sequence + 1;
+        // The frame is published whatever the notification says; an error here means some
+        // reader could not be woken (it notices at its next timeout).
+        endpoint->notify(ec);
+        return sequence;
+    }
+};
+
+// how: 0 create, 1 open, 2 open or create
+inline std::error_code open_channel(int how, const name_ref& requested, const channel_config& config,
+                                    access_mode access, const SECURITY_ATTRIBUTES* objects_sa,
+                                    const create_options& options, std::unique_ptr<channel_core>& out) noexcept
+{
+    std::error_code ec;
+    const object_name name = object_name::make(requested, ec);
+    if (ec) {
+        return ec;
+    }
+    if ((ec = check_suffix_room(name))) {
+        return ec;
+    }
+    frame_layout::geometry g;
+    if (how != 1) {
+        if (const errc e = frame_layout::compute_geometry(config.max_frame_size, config.slots,
+                                                          system_memory_info().page_size, g);
+            e != errc{}) {
+            return e;
+        }
+    }
+    // A 32-bit process cannot map a channel larger than its address space.
+    if (how != 1 && g.total_size - frame_layout::header_size > std::numeric_limits<std::size_t>::max()) {
+        return make_error_code(errc::size_overflow);
+    }
+    const std::size_t user_size =
+        how == 1 ? 0 : static_cast<std::size_t>(g.total_size - frame_layout::header_size);
+    channel_mapping m;
+    if (how == 0) {
+        m = channel_mapping::create(requested, user_size, options, ec);
+    } else if (how == 1) {
+        m = channel_mapping::open(requested, open_options{.access = access}, ec);
+    } else {
+        m = channel_mapping::open_or_create(requested, user_size, options, ec);
+    }
+    if (ec) {
+        return ec;
+    }
+    std::byte* base = m.lock_policy().header();
+    const std::uint64_t view_size = std::uint64_t{m.capacity()} + frame_layout::header_size;
+    frame_layout::channel_view view;
+    if (m.created()) {
+        view = frame_layout::channel_view::initialize(base, g);
+    } else {
+        const bool ready = wait_until_ready([&] {
+            return m.lock_policy().value() == lock_word::channel_layout_marker &&
+                   frame_layout::channel_view::published_version(base) != 0;
+        });
+        if (!ready) {
+            return make_error_code(errc::wrong_layout);
+        }
+        if (const errc e = frame_layout::channel_view::attach(base, view_size, view); e != errc{}) {
+            return e;
+        }
+        if (how == 2 && view.shape().max_frame_size < config.max_frame_size) {
+            return make_error_code(errc::too_large);
+        }
+    }
+    auto core = std::unique_ptr<channel_core>(new (std::nothrow) channel_core{});
+    if (!core) {
+        return std::make_error_code(std::errc::not_enough_memory);
+    }
+    core->endpoint.reset(new (std::nothrow) notify_endpoint(view.notify(), m.name()));
+    if (!core->endpoint) {
+        return std::make_error_code(std::errc::not_enough_memory);
+    }
+    if ((ec = core->endpoint->set_security(objects_sa))) {
+        return ec;
+    }
+    core->mapping = std::move(m);
+    core->view = view;
+    out = std::move(core);
+    return {};
+}
+
+inline void throw_channel_error(const std::error_code& ec, const char* what, const name_ref& requested)
+{
+    std::error_code name_ec;
+    const object_name name = object_name::make(requested, name_ec);
+    throw_error(ec, std::string("winmmf: ") + what + " " +
+                        (name_ec ? std::string("(invalid name)") : name.to_utf8()));
+}
+
+} // namespace detail
+
+// A frame being written in place (frame_writer::begin_frame). Fill bytes(), then publish();
+// destroying it unpublished abandons the frame (readers never see it). Move-only; must not
+// outlive the writer it came from.
+class frame_slot {
+public:
+    frame_slot() noexcept = default;
+    frame_slot(frame_slot&& other) noexcept
+        : core_(std::exchange(other.core_, nullptr)), bytes_(other.bytes_), sequence_(other.sequence_)
+    {
+    }
+    frame_slot& operator=(frame_slot&& other) noexcept
+    {
+        core_ = std::exchange(other.core_, nullptr);
+        bytes_ = other.bytes_;
+        sequence_ = other.sequence_;
+        return *this;
+    }
+    frame_slot(const frame_slot&) = delete;
+    frame_slot& operator=(const frame_slot&) = delete;
+
+    explicit operator bool() const noexcept { return core_ != nullptr; }
+    // max_frame_size() bytes, page-aligned.
+    std::span<std::byte> bytes() const noexcept { return core_ != nullptr ? bytes_ : std::span<std::byte>{}; }
+    std::uint64_t sequence() const noexcept { return sequence_; }
+
+    // Publishes the first `size` bytes with `meta`; returns the frame's sequence. A size over
+    // max_frame_size() fails with errc::too_large and leaves the slot open.
+    std::uint64_t publish(std::size_t size, const frame_meta& meta = {})
+    {
+        std::error_code ec;
+        const std::uint64_t s = publish(size, meta, ec);
+        detail::throw_if(ec, "winmmf: frame_slot::publish");
+        return s;
+    }
+    std::uint64_t publish(std::size_t size, const frame_meta& meta, std::error_code& ec) noexcept
+    {
+        if (core_ == nullptr) {
+            ec = errc::not_open;
+            return 0;
+        }
+        const std::uint64_t s = core_->commit(sequence_, size, meta, ec);
+        if (ec != errc::too_large) {
+            core_ = nullptr;
+        }
+        return s;
+    }
+
+private:
+    friend class frame_writer;
+    frame_slot(detail::channel_core* core, std::span<std::byte> bytes, std::uint64_t sequence) noexcept
+        : core_(core), bytes_(bytes), sequence_(sequence)
+    {
+    }
+
+    detail::channel_core* core_ = nullptr;
+    std::span<std::byte> bytes_{};
+    std::uint64_t sequence_ = 0;
+};
+
+// The one writer of a channel. Creating a channel makes this process its writer; open() takes
+// over an existing channel whose writer closed it or died (a writer that is alive is refused
+// with errc::channel_has_writer). Move-only; frame slots must not outlive it, nor be used
+// across a move of it.
+class frame_writer {
+public:
+    frame_writer() noexcept = default;
+    frame_writer(frame_writer&&) noexcept = default;
+    frame_writer& operator=(frame_writer&& other) noexcept
+    {
+        if (this != &other) {
+            close_quietly();
+            core_ = std::move(other.core_);
+        }
+        return *this;
+    }
+    frame_writer(const frame_writer&) = delete;
+    frame_writer& operator=(const frame_writer&) = delete;
+    ~frame_writer() { close_quietly(); }
+
+    // Creates the channel; errc::already_exists if the name is taken. `options` secures every
+    // kernel object of the channel this process creates (the mapping, the writer claim).
+    static frame_writer create(const name_ref& name, const channel_config& config,
+                               const create_options& options = {})
+    {
+        std::error_code ec;
+        auto w = create(name, config, options, ec);
+        if (ec) {
+            detail::throw_channel_error(ec, "frame_writer::create", name);
+        }
+        return w;
+    }
+    static frame_writer create(const name_ref& name, const channel_config& config, std::error_code& ec) noexcept
+    {
+        return create(name, config, create_options{}, ec);
+    }
+    static frame_writer create(const name_ref& name, const channel_config& config,
+                               const create_options& options, std::error_code& ec) noexcept
+    {
+        return establish(0, name, config, options, ec);
+    }
+
+    // Becomes the writer of an existing channel (after its previous writer closed or died);
+    // sequences continue from the last published frame.
+    static frame_writer open(const name_ref& name, const create_options& options = {})
+    {
+        std::error_code ec;
+        auto w = open(name, options, ec);
+        if (ec) {
+            detail::throw_channel_error(ec, "frame_writer::open", name);
+        }
+        return w;
+    }
+    static frame_writer open(const name_ref& name, std::error_code& ec) noexcept
+    {
+        return open(name, create_options{}, ec);
+    }
+    static frame_writer open(const name_ref& name, const create_options& options, std::error_code& ec) noexcept
+    {
+        return establish(1, name, channel_config{}, options, ec);
+    }
+
+    // Opens the channel if it exists (its frames must be at least config.max_frame_size,
+    // else errc::too_large), creates it otherwise.
+    static frame_writer open_or_create(const name_ref& name, const channel_config& config,
+                                       const create_options& options = {})
+    {
+        std::error_code ec;
+        auto w = open_or_create(name, config, options, ec);
+        if (ec) {
+            detail::throw_channel_error(ec, "frame_writer::open_or_create", name);
+        }
+        return w;
+    }
+    static frame_writer open_or_create(const name_ref& name, const channel_config& config,
+                                       std::error_code& ec) noexcept
+    {
+        return open_or_create(name, config, create_options{}, ec);
+    }
+    static frame_writer open_or_create(const name_ref& name, const channel_config& config,
+                                       const create_options& options, std::error_code& ec) noexcept
+    {
+        return establish(2, name, config, options, ec);
+    }
+
+    // True while this object holds the writer role (until close()).
+    bool is_open() const noexcept { return core_ != nullptr && static_cast<bool>(core_->writer); }
+    explicit operator bool() const noexcept { return is_open(); }
+    bool created() const noexcept { return core_ != nullptr && core_->mapping.created(); }
+    // These describe the channel for as long as the object has it (after close() too).
+    const object_name& name() const noexcept
+    {
+        static const object_name none;
+        return core_ != nullptr ? core_->mapping.name() : none;
+    }
+    std::size_t max_frame_size() const noexcept
+    {
+        return core_ != nullptr ? static_cast<std::size_t>(core_->view.shape().max_frame_size) : 0;
+    }
+    std::uint32_t slot_count() const noexcept { return core_ != nullptr ? core_->view.shape().slot_count : 0; }
+    // The sequence of the newest published frame (0 before the first).
+    std::uint64_t published() const noexcept { return core_ != nullptr ? core_->view.published() : 0; }
+    // Readers blocked right now, waiting for the next frame.
+    std::size_t readers_waiting() const noexcept
+    {
+        return core_ != nullptr ? core_->view.notify().waiting_count() : 0;
+    }
+
+    // Copies `frame` into the next slot and publishes it; returns its sequence. Never waits.
+    std::uint64_t publish(std::span<const std::byte> frame, const frame_meta& meta = {})
+    {
+        std::error_code ec;
+        const std::uint64_t s = publish(frame, meta, ec);
+        throw_if_failed(ec, "publish");
+        return s;
+    }
+    std::uint64_t publish(std::span<const std::byte> frame, const frame_meta& meta, std::error_code& ec) noexcept
+    {
+        if (!check_open(ec)) {
+            return 0;
+        }
+        return core_->publish(frame, meta, ec);
+    }
+
+    // Zero-copy: the next slot, to be filled in place and published. Starting a new frame
+    // abandons one begun before and not published.
+    frame_slot begin_frame()
+    {
+        std::error_code ec;
+        frame_slot s = begin_frame(ec);
+        throw_if_failed(ec, "begin_frame");
+        return s;
+    }
+    frame_slot begin_frame(std::error_code& ec) noexcept
+    {
+        if (!check_open(ec)) {
+            return {};
+        }
+        ec.clear();
+        std::uint64_t sequence = 0;
+        const std::span<std::byte> bytes = core_->begin(sequence);
+        return frame_slot(core_.get(), bytes, sequence);
+    }
+
+    // Ends the stream: readers that have taken the last frame get errc::end_of_stream instead
+    // of waiting, and the writer role is free for another process (frame_writer::open). The
+    // object keeps its view of the channel until it is destroyed, so the name stays (a reader
+    // that opens it meanwhile sees the end of the stream, not "no such channel"); publishing
+    // through it fails with errc::not_open. The destructor closes, too.
+    void close()
+    {
+        std::error_code ec;
+        close(ec);
+        detail::throw_if(ec, "winmmf: frame_writer::close");
+    }
+    void close(std::error_code& ec) noexcept
+    {
+        ec.clear();
+        if (!is_open()) {
+            return;
+        }
+        core_->view.set_closed(true);
+        core_->endpoint->notify(ec);
+        core_->writer.release();
+    }
+
+private:
+    static frame_writer establish(int how, const name_ref& name, const channel_config& config,
+                                  const create_options& options, std::error_code& ec) noexcept
+    {
+        frame_writer w;
+        std::unique_ptr<detail::channel_core> core;
+        ec = detail::open_channel(how, name, config, access_mode::read_write,
+                                  options.security_attributes, options, core);
+        if (ec) {
+            return w;
+        }
+        const auto r = detail::claim::try_claim(core->writer_word_address(), core->mapping.name(),
+                                                detail::writer_claim_tag, 0,
+                                                options.security_attributes, core->writer, ec);
+        if (r == detail::claim::result::failed) {
+            return w;
+        }
+        if (r == detail::claim::result::busy) {
+            ec = errc::channel_has_writer;
+            return w;
+        }
+        core->view.writer_pid().store(::GetCurrentProcessId(), std::memory_order_relaxed);
+        core->view.set_closed(false);
+        // Waiters that died are cleared now, so that publishing pays no system call for them.
+        std::error_code ignored;
+        core->endpoint->reclaim_abandoned(ignored);
+        core->next = core->view.published() + 1;
+        w.core_ = std::move(core);
+        ec.clear();
+        return w;
+    }
+
+    bool check_open(std::error_code& ec) const noexcept
+    {
+        if (is_open()) {
+            return true;
+        }
+        ec = errc::not_open;
+        return false;
+    }
+
+    void throw_if_failed(const std::error_code& ec, const char* what) const
+    {
+        if (ec) {
+            detail::throw_error(ec, std::string("winmmf: frame_writer::") + what + " " +
+                                        (name().empty() ? std::string("(not open)") : name().to_utf8()));
+        }
+    }
+
+    void close_quietly() noexcept
+    {
+        std::error_code ignored;
+        close(ignored);
+    }
+
+    std::unique_ptr<detail::channel_core> core_;
+};
+
+// A frame read in place (frame_reader::acquire). The bytes are the slot's own; the writer may
+// come back to the slot after (slots - 1) further frames. still_valid() says whether it has
+// not yet: check it after processing, and discard the results if it returns false. Must not
+// outlive its reader.
+class frame_view {
+public:
+    frame_view() noexcept = default;
+
+    explicit operator bool() const noexcept { return view_.valid(); }
+    std::span<const std::byte> bytes() const noexcept
+    {
+        return view_.valid() ? std::span<const std::byte>(view_.payload(slot_), info_.size)
+                             : std::span<const std::byte>{};
+    }
+    const frame_info& info() const noexcept { return info_; }
+
+    // True if the writer has not touched the slot since the frame was acquired: everything
+    // read from bytes() so far belongs to this one complete frame.
+    bool still_valid() const noexcept { return view_.valid() && view_.still_valid(slot_, stamp_); }
+
+private:
+    friend class frame_reader;
+    frame_view(const frame_layout::channel_view& view, std::uint32_t slot, std::uint64_t stamp,
+               const frame_info& info) noexcept
+        : view_(view), info_(info), stamp_(stamp), slot_(slot)
+    {
+    }
+
+    frame_layout::channel_view view_{};
+    frame_info info_{};
+    std::uint64_t stamp_ = 0;
+    std::uint32_t slot_ = 0;
+};
+
+// A reader of a channel. Any number may exist, in any processes, joining and leaving at any
+// time; a reader holds no lock and the writer never waits for it. Each take returns the newest
+// complete frame newer than the reader's previous one; frame_info::skipped counts the frames
+// published in between. The first take returns the newest frame at the time (skipped counts
+// frames published since open()). Move-only; one thread at a time.
+class frame_reader {
+public:
+    frame_reader() noexcept = default;
+    frame_reader(frame_reader&&) noexcept = default;
+    frame_reader& operator=(frame_reader&&) noexcept = default;
+    frame_reader(const frame_reader&) = delete;
+    frame_reader& operator=(const frame_reader&) = delete;
+
+    static frame_reader open(const name_ref& name, const reader_options& options = {})
+    {
+        std::error_code ec;
+        auto r = open(name, options, ec);
+        if (ec) {
+            detail::throw_channel_error(ec, "frame_reader::open", name);
+        }
+        return r;
+    }
+    static frame_reader open(const name_ref& name, std::error_code& ec) noexcept
+    {
+        return open(name, reader_options{}, ec);
+    }
+    static frame_reader open(const name_ref& name, const reader_options& options, std::error_code& ec) noexcept
+    {
+        frame_reader r;
+        std::unique_ptr<detail::channel_core> core;
+        ec = detail::open_channel(1, name, channel_config{}, options.access,
+                                  options.objects.security_attributes, create_options{}, core);
+        if (ec) {
+            return r;
+        }
+        const std::uint64_t newest = core->view.published();
+        r.last_ = newest == 0 ? 0 : newest - 1;
+        r.core_ = std::move(core);
+        return r;
+    }
+
+    bool is_open() const noexcept { return core_ != nullptr; }
+    explicit operator bool() const noexcept { return is_open(); }
+    void close() noexcept { core_.reset(); }
+    const object_name& name() const noexcept
+    {
+        static const object_name none;
+        return is_open() ? core_->mapping.name() : none;
+    }
+    std::size_t max_frame_size() const noexcept
+    {
+        return is_open() ? static_cast<std::size_t>(core_->view.shape().max_frame_size) : 0;
+    }
+    std::uint32_t slot_count() const noexcept { return is_open() ? core_->view.shape().slot_count : 0; }
+    std::uint64_t published() const noexcept { return is_open() ? core_->view.published() : 0; }
+    // Readers (of any process) blocked right now, waiting for the next frame.
+    std::size_t readers_waiting() const noexcept
+    {
+        return is_open() ? core_->view.notify().waiting_count() : 0;
+    }
+
+    // Totals for this reader: frames taken, frames skipped between them, and the sequence of
+    // the last frame taken. frames_taken() + frames_skipped() == last_sequence() - (the
+    // newest sequence at open(), less one).
+    std::uint64_t frames_taken() const noexcept { return taken_; }
+    std::uint64_t frames_skipped() const noexcept { return skipped_; }
+    std::uint64_t last_sequence() const noexcept { return last_; }
+    // Reads the writer spoiled by overtaking this reader (each was retried on the newest
+    // frame). Many retries mean the reader is slow for the channel's slot count.
+    std::uint64_t retries() const noexcept { return retries_; }
+
+    // Whether a writer is there: active, closed (end of stream), or gone (died). Makes a system
+    // call when a writer holds the role (to see whether its process still runs).
+    writer_status writer_state() const noexcept
+    {
+        return is_open() ? core_->writer_state() : writer_status::closed;
+    }
+
+    // ---- copying out ---------------------------------------------------------------------
+
+    // Copies the newest frame, if there is one newer than the last taken, into `out`. Returns
+    // false with ec clear when there is none yet. Errors: buffer_too_small (nothing copied;
+    // `info.size` says what is needed), end_of_stream, frame_overwritten.
+    bool try_take(std::span<std::byte> out, frame_info& info, std::error_code& ec) noexcept
+    {
+        return take_impl(out, nullptr, acquire_mode::try_once(), nullptr, info, ec, false);
+    }
+
+    // Copies the next frame, waiting for it as `mode` says (wait_for: sleeps in the kernel;
+    // spin: polls). Errors as try_take, plus timeout, max_tries_reached, cancelled, and
+    // writer_gone when the writer's process died.
+    frame_info take(std::span<std::byte> out, const acquire_mode& mode)
+    {
+        return take_throwing(out, mode, nullptr);
+    }
+    frame_info take(std::span<std::byte> out, const acquire_mode& mode, const cancel_token& cancel)
+    {
+        return take_throwing(out, mode, &cancel);
+    }
+    frame_info take(std::span<std::byte> out, const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        frame_info info;
+        take_impl(out, nullptr, mode, nullptr, info, ec);
+        return info;
+    }
+    frame_info take(std::span<std::byte> out, const acquire_mode& mode, const cancel_token* cancel,
+                    std::error_code& ec) noexcept
+    {
+        frame_info info;
+        take_impl(out, nullptr, mode, cancel, info, ec);
+        return info;
+    }
+
+    // ---- zero-copy -----------------------------------------------------------------------
+
+    // As try_take, without copying: the view reads the slot in place. Empty when there is no
+    // newer frame.
+    frame_view try_acquire(std::error_code& ec) noexcept
+    {
+        frame_view view;
+        frame_info info;
+        take_impl({}, &view, acquire_mode::try_once(), nullptr, info, ec, false);
+        return view;
+    }
+    frame_view acquire(const acquire_mode& mode)
+    {
+        std::error_code ec;
+        frame_view v = acquire(mode, nullptr, ec);
+        throw_if_failed(ec, "acquire");
+        return v;
+    }
+    frame_view acquire(const acquire_mode& mode, const cancel_token& cancel)
+    {
+        std::error_code ec;
+        frame_view v = acquire(mode, &cancel, ec);
+        throw_if_failed(ec, "acquire");
+        return v;
+    }
+    frame_view acquire(const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        return acquire(mode, nullptr, ec);
+    }
+    frame_view acquire(const acquire_mode& mode, const cancel_token* cancel, std::error_code& ec) noexcept
+    {
+        frame_view view;
+        frame_info info;
+        take_impl({}, &view, mode, cancel, info, ec);
+        return view;
+    }
+
+private:
+    using status = frame_layout::channel_view::read_status;
+
+    frame_info take_throwing(std::span<std::byte> out, const acquire_mode& mode, const cancel_token* cancel)
+    {
+        std::error_code ec;
+        frame_info info;
+        take_impl(out, nullptr, mode, cancel, info, ec);
+        throw_if_failed(ec, "take");
+        return info;
+    }
+
+    // One loop for every flavour: look; if nothing is new, wait for the writer's next notify
+    // (or poll, or give up) and look again. `view` selects zero-copy.
+    // `nothing_is_timeout`: take(try_once) reports "nothing new" as errc::timeout, like every
+    // acquire_mode::try_once(); try_take and try_acquire report it as false with no error.
+    bool take_impl(std::span<std::byte> out, frame_view* view, const acquire_mode& mode,
+                   const cancel_token* cancel, frame_info& info, std::error_code& ec,
+                   bool nothing_is_timeout = true) noexcept
+    {
+        if (!is_open()) {
+            ec = errc::not_open;
+            return false;
+        }
+        const frame_layout::channel_view& channel = core_->view;
+        const bool blocking = mode.how() == acquire_mode::kind::wait;
+        if (blocking && !core_->mapping.writable()) {
+            ec = errc::read_only;
+            return false;
+        }
+        using clock = std::chrono::steady_clock;
+        const auto start = clock::now();
+        const auto headroom = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::time_point::max() - start);
+        const auto deadline = !blocking || mode.timeout() >= headroom
+                                  ? clock::time_point::max()
+                                  : start + std::chrono::duration_cast<clock::duration>(mode.timeout());
+        for (;;) {
+            // Read the notification first: a frame published after this read changes it.
+            const std::uint64_t seen = channel.notify().sequence();
+            status s;
+            if (view != nullptr) {
+                std::uint32_t slot = 0;
+                std::uint64_t stamp = 0;
+                s = channel.peek_latest(last_, info, slot, stamp, retries_);
+                if (s == status::frame) {
+                    *view = frame_view(channel, slot, stamp, info);
+                }
+            } else {
+                s = channel.read_latest(last_, out, info, retries_);
+            }
+            switch (s) {
+            case status::frame:
+                last_ = info.sequence;
+                ++taken_;
+                skipped_ += info.skipped;
+                ec.clear();
+                return true;
+            case status::too_small:
+                ec = errc::buffer_too_small;
+                return false;
+            case status::overwritten:
+                ec = errc::frame_overwritten;
+                return false;
+            case status::no_new_frame:
+                break;
+            }
+            if (channel.closed()) {
+                ec = errc::end_of_stream;
+                return false;
+            }
+            if (mode.how() == acquire_mode::kind::try_once) {
+                if (nothing_is_timeout) {
+                    ec = errc::timeout;
+                } else {
+                    ec.clear();
+                }
+                return false;
+            }
+            acquire_mode slice = mode;
+            if (blocking) {
+                const auto now = clock::now();
+                if (now >= deadline) {
+                    ec = errc::timeout;
+                    return false;
+                }
+                slice = acquire_mode::wait_for(std::min<std::chrono::nanoseconds>(
+                    deadline - now, detail::writer_check_interval));
+            }
+            std::uint64_t current = 0;
+            std::error_code wait_ec;
+            const auto o = core_->endpoint->wait(seen, slice, cancel, current, wait_ec);
+            if (o == detail::notify_endpoint::outcome::changed) {
+                continue;
+            }
+            if (o == detail::notify_endpoint::outcome::timeout && blocking) {
+                if (core_->writer_state() == writer_status::gone) {
+                    ec = errc::writer_gone;
+                    return false;
+                }
+                continue; // the deadline is checked at the top
+            }
+            ec = detail::outcome_error(o, wait_ec);
+            return false;
+        }
+    }
+
+    void throw_if_failed(const std::error_code& ec, const char* what) const
+    {
+        if (ec) {
+            detail::throw_error(ec, std::string("winmmf: frame_reader::") + what + " " +
+                                        (is_open() ? name().to_utf8() : std::string("(not open)")));
+        }
+    }
+
+    std::unique_ptr<detail::channel_core> core_;
+    std::uint64_t last_ = 0;
+    std::uint64_t taken_ = 0;
+    std::uint64_t skipped_ = 0;
+    std::uint64_t retries_ = 0;
+};
+
+} // namespace winmmf

@@ -1,0 +1,493 @@
+// winmmf/frame_protocol.hpp - the frame channel's shared layout and its sequence-lock protocol.
+//
+// Platform-independent: fixed-width structures in shared memory, the size arithmetic, and the
+// few atomic steps by which one writer publishes frames that any number of readers take. The
+// Windows half (mappings, events, the writer claim) is frame_channel.hpp; this half is what
+// the native ThreadSanitizer build exercises. docs/frames.md explains the design.
+//
+// Layout of a channel mapping (offsets from the start of the view):
+//
+//   0      channel_header   64 B   marker (the first word), version, geometry
+//   64     channel_control         published sequence, writer claim, closed flag, notify_block
+//   ...    slot_record[slots]      per slot: the sequence-lock stamp and the frame's metadata
+//   data   slot 0 payload          page-aligned; each slot is slot_stride bytes (a page multiple)
+//   ...    slot 1 payload, ...
+//
+// The first word is lock_word::channel_layout_marker: a WinMMF peer reads it as
+// "uninitialized" and refuses every lock, and winmmf's compatible_lock reports
+// errc::wrong_lock_policy, so neither can be talked into writing over a channel.
+#pragma once
+
+#include <winmmf/detail/notify_state.hpp>
+#include <winmmf/error.hpp>
+#include <winmmf/lock_word.hpp>
+#include <winmmf/page.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <span>
+
+namespace winmmf {
+
+// How the payload's pixels are laid out. Fixed 32-bit values (they travel between processes);
+// anything else can be described with `user_tag`.
+enum class pixel_format : std::uint32_t {
+    unknown = 0,
+    rgb24 = 1,  // 3 bytes per pixel: R, G, B
+    bgr24 = 2,  // 3 bytes per pixel: B, G, R (Windows DIB order)
+    rgba32 = 3, // 4 bytes per pixel
+    bgra32 = 4, // 4 bytes per pixel (Media Foundation's RGB32, ARGB32)
+    gray8 = 5,  // 1 byte per pixel
+    gray16 = 6, // 2 bytes per pixel, little-endian
+    nv12 = 7,   // 8-bit Y plane, then interleaved UV at half resolution (12 bits per pixel)
+    yuy2 = 8,   // packed 4:2:2, 2 bytes per pixel
+};
+
+// Bytes per pixel of a packed format; 0 for planar or unknown formats.
+constexpr std::uint32_t bytes_per_pixel(pixel_format f) noexcept
+{
+    switch (f) {
+    case pixel_format::gray8:
+        return 1;
+    case pixel_format::gray16:
+    case pixel_format::yuy2:
+        return 2;
+    case pixel_format::rgb24:
+    case pixel_format::bgr24:
+        return 3;
+    case pixel_format::rgba32:
+    case pixel_format::bgra32:
+        return 4;
+    case pixel_format::unknown:
+    case pixel_format::nv12:
+        break;
+    }
+    return 0;
+}
+
+// What the writer says about a frame. It travels with the frame, in the same sequence lock,
+// so a reader never gets one frame's pixels with another frame's metadata.
+struct frame_meta {
+    std::uint32_t width = 0;
+    std::uint32_t height = 0;
+    std::uint32_t stride = 0; // bytes from one row to the next
+    pixel_format format = pixel_format::unknown;
+    std::int64_t timestamp = 0; // the producer's capture time, in any unit; not interpreted
+    std::uint64_t user_tag = 0; // free for the application (a camera id, a checksum, ...)
+};
+
+// What a reader learns about the frame it took.
+struct frame_info {
+    std::uint64_t sequence = 0;  // 1 for the first frame ever published, then 2, 3, ...
+    std::uint64_t skipped = 0;   // frames published since this reader's previous frame, not seen
+    std::size_t size = 0;        // payload bytes
+    std::int64_t publish_time = 0; // frame_clock nanoseconds when the writer published it
+    frame_meta meta;
+};
+
+namespace frame_layout {
+
+inline constexpr std::uint32_t version = 1;
+inline constexpr std::uint32_t min_slots = 2;  // one being written, one complete
+inline constexpr std::uint32_t max_slots = 64;
+inline constexpr std::uint32_t default_slots = 3;
+// How often a reader retries when the writer overwrites the frame it was copying, before it
+// reports errc::frame_overwritten. Each retry goes to the newest frame, which has the most time
+// left before the writer comes back to its slot.
+inline constexpr unsigned max_read_attempts = 16;
+
+// Offset 0; the lock-policy header of the mapping (see channel_policy in frame_channel.hpp).
+struct channel_header {
+    std::uint32_t marker;      // lock_word::channel_layout_marker
+    std::uint32_t version;     // 0 until the creator has written the geometry; then `version`
+    std::uint32_t slot_count;
+    std::uint32_t reserved0;
+    alignas(8) std::uint64_t max_frame_size; // bytes a frame may have
+    alignas(8) std::uint64_t slot_stride;    // bytes from one slot's payload to the next
+    alignas(8) std::uint64_t data_offset;    // slot 0's payload, from the start of the view
+    alignas(8) std::uint64_t total_size;     // bytes of the view the layout uses
+    alignas(8) std::uint64_t reserved1[2];
+};
+static_assert(sizeof(channel_header) == 64);
+static_assert(offsetof(channel_header, max_frame_size) == 16);
+static_assert(offsetof(channel_header, total_size) == 40);
+
+inline constexpr std::size_t header_size = sizeof(channel_header);
+
+// Offset 64: what changes while the channel runs. Hot words on lines of their own.
+struct channel_control {
+    alignas(64) std::uint64_t published;   // sequence of the newest complete frame; 0: none yet
+    alignas(64) std::uint64_t writer;      // claim word of the writer role (claim_word)
+    std::uint32_t closed;                  // 1 once the writer closed: end of stream
+    std::uint32_t writer_pid;              // the claiming writer's process id, for waits
+    alignas(64) detail::notify_block notify; // readers sleep here; the writer bumps it
+};
+static_assert(offsetof(channel_control, published) == 0);
+static_assert(offsetof(channel_control, writer) == 64);
+static_assert(offsetof(channel_control, closed) == 72);
+static_assert(offsetof(channel_control, writer_pid) == 76);
+static_assert(offsetof(channel_control, notify) == 128);
+static_assert(sizeof(channel_control) == 128 + sizeof(detail::notify_block));
+
+// One per slot. `stamp` is the slot's sequence lock: 2n while it holds complete frame n,
+// 2n + 1 while frame n is being written into it, 0 before its first frame.
+struct slot_record {
+    alignas(64) std::uint64_t stamp;
+    alignas(8) std::uint64_t size;
+    alignas(8) std::int64_t publish_time;
+    alignas(8) std::int64_t timestamp;
+    alignas(8) std::uint64_t user_tag;
+    std::uint32_t width;
+    std::uint32_t height;
+    std::uint32_t stride;
+    std::uint32_t format;
+};
+static_assert(sizeof(slot_record) == 64);
+static_assert(offsetof(slot_record, size) == 8);
+static_assert(offsetof(slot_record, width) == 40);
+static_assert(offsetof(slot_record, format) == 52);
+
+inline constexpr std::size_t control_offset = header_size;
+inline constexpr std::size_t records_offset = control_offset + sizeof(channel_control);
+static_assert(records_offset % 64 == 0);
+
+struct geometry {
+    std::uint32_t slot_count = 0;
+    std::uint64_t max_frame_size = 0;
+    std::uint64_t slot_stride = 0;
+    std::uint64_t data_offset = 0;
+    std::uint64_t total_size = 0;
+};
+
+// The geometry of a new channel: `slots` payloads of `max_frame_size` bytes, each starting on a
+// page. Every step is overflow-checked, as compute_layout is.
+constexpr errc compute_geometry(std::uint64_t max_frame_size, std::uint32_t slots,
+                                std::uint64_t page_size, geometry& out) noexcept
+{
+    out = {};
+    if (max_frame_size == 0) {
+        return errc::zero_size;
+    }
+    if (slots < min_slots || slots > max_slots) {
+        return errc::invalid_slot_count;
+    }
+    const auto stride = round_up(max_frame_size, page_size);
+    const auto data = round_up(records_offset + std::uint64_t{slots} * sizeof(slot_record), page_size);
+    if (!stride || !data || *stride > (std::numeric_limits<std::uint64_t>::max() - *data) / slots) {
+        return errc::size_overflow;
+    }
+    out.slot_count = slots;
+    out.max_frame_size = max_frame_size;
+    out.slot_stride = *stride;
+    out.data_offset = *data;
+    out.total_size = *data + *stride * slots;
+    return errc{};
+}
+
+// Checks an existing channel's header against the view it was found in. A header that does
+// not add up is refused before any offset in it is used.
+constexpr errc check_geometry(const channel_header& h, std::uint64_t view_size, geometry& out) noexcept
+{
+    out = {};
+    geometry expected;
+    if (h.slot_count < min_slots || h.slot_count > max_slots || h.max_frame_size == 0 ||
+        h.slot_stride < h.max_frame_size || h.slot_stride % 64 != 0 || h.data_offset % 64 != 0 ||
+        h.data_offset < records_offset + std::uint64_t{h.slot_count} * sizeof(slot_record) ||
+        h.slot_stride > (std::numeric_limits<std::uint64_t>::max() - h.data_offset) / h.slot_count) {
+        return errc::wrong_layout;
+    }
+    expected.slot_count = h.slot_count;
+    expected.max_frame_size = h.max_frame_size;
+    expected.slot_stride = h.slot_stride;
+    expected.data_offset = h.data_offset;
+    expected.total_size = h.data_offset + h.slot_stride * h.slot_count;
+    if (expected.total_size != h.total_size || expected.total_size > view_size) {
+        return errc::wrong_layout;
+    }
+    out = expected;
+    return errc{};
+}
+
+// Copies that may race with the other side of the sequence lock. In hardware this is an
+// ordinary memcpy: the stamps and fences around it decide whether the bytes are kept. Under
+// ThreadSanitizer the bytes move as relaxed atomics instead, so that the tool reports real
+// races (a missing fence, an unguarded field) rather than the one the protocol allows.
+#if defined(__SANITIZE_THREAD__)
+#define WINMMF_SEQLOCK_ATOMIC_COPY 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WINMMF_SEQLOCK_ATOMIC_COPY 1
+#endif
+#endif
+
+inline void racy_copy(void* dst, const void* src, std::size_t n) noexcept
+{
+#if defined(WINMMF_SEQLOCK_ATOMIC_COPY)
+    auto* d = static_cast<unsigned char*>(dst);
+    auto* s = static_cast<unsigned char*>(const_cast<void*>(src));
+    for (std::size_t i = 0; i < n; ++i) {
+        std::atomic_ref<unsigned char>(d[i]).store(
+            std::atomic_ref<unsigned char>(s[i]).load(std::memory_order_relaxed),
+            std::memory_order_relaxed);
+    }
+#else
+    if (n != 0) {
+        std::memcpy(dst, src, n);
+    }
+#endif
+}
+
+// A view onto one channel's shared memory; copyable, no ownership.
+class channel_view {
+public:
+    channel_view() noexcept = default;
+
+    // The creator: fresh (kernel zero-filled) memory of at least g.total_size bytes whose first
+    // word already holds the marker. The version is written last, with release, so an opener
+    // that sees it also sees the geometry.
+    static channel_view initialize(std::byte* base, const geometry& g) noexcept
+    {
+        auto* h = reinterpret_cast<channel_header*>(base);
+        h->slot_count = g.slot_count;
+        h->max_frame_size = g.max_frame_size;
+        h->slot_stride = g.slot_stride;
+        h->data_offset = g.data_offset;
+        h->total_size = g.total_size;
+        std::atomic_ref<std::uint32_t>(h->version).store(version, std::memory_order_release);
+        return channel_view(base, g);
+    }
+
+    // 0 while the creator is still writing the geometry.
+    static std::uint32_t published_version(const std::byte* base) noexcept
+    {
+        auto* h = reinterpret_cast<channel_header*>(const_cast<std::byte*>(base));
+        return std::atomic_ref<std::uint32_t>(h->version).load(std::memory_order_acquire);
+    }
+
+    // An opener, once published_version() says the creator is done.
+    static errc attach(std::byte* base, std::uint64_t view_size, channel_view& out) noexcept
+    {
+        out = {};
+        if (view_size < records_offset) {
+            return errc::wrong_layout;
+        }
+        const std::uint32_t v = published_version(base);
+        if (v == 0) {
+            return errc::uninitialized;
+        }
+        if (v != version) {
+            return errc::unsupported_layout_version;
+        }
+        geometry g;
+        if (const errc e = check_geometry(*reinterpret_cast<const channel_header*>(base), view_size, g);
+            e != errc{}) {
+            return e;
+        }
+        out = channel_view(base, g);
+        return errc{};
+    }
+
+    bool valid() const noexcept { return base_ != nullptr; }
+    const geometry& shape() const noexcept { return geometry_; }
+    detail::notify_state notify() const noexcept { return detail::notify_state(&control()->notify); }
+    std::atomic_ref<std::uint64_t> writer_word() const noexcept
+    {
+        return std::atomic_ref<std::uint64_t>(control()->writer);
+    }
+    std::atomic_ref<std::uint32_t> writer_pid() const noexcept
+    {
+        return std::atomic_ref<std::uint32_t>(control()->writer_pid);
+    }
+
+    std::uint64_t published() const noexcept { return published_ref().load(std::memory_order_acquire); }
+    bool closed() const noexcept
+    {
+        return std::atomic_ref<std::uint32_t>(control()->closed).load(std::memory_order_acquire) != 0;
+    }
+    void set_closed(bool closed) const noexcept
+    {
+        std::atomic_ref<std::uint32_t>(control()->closed).store(closed ? 1u : 0u, std::memory_order_release);
+    }
+
+    std::uint32_t slot_of(std::uint64_t sequence) const noexcept
+    {
+        return static_cast<std::uint32_t>((sequence - 1) % geometry_.slot_count);
+    }
+    std::byte* payload(std::uint32_t slot) const noexcept
+    {
+        return base_ + geometry_.data_offset + geometry_.slot_stride * slot;
+    }
+    std::atomic_ref<std::uint64_t> stamp(std::uint32_t slot) const noexcept
+    {
+        return std::atomic_ref<std::uint64_t>(record(slot)->stamp);
+    }
+
+    // ---- the writer (only the process holding the writer claim calls these) -------------
+
+    // Opens frame `sequence` for writing: its slot's stamp turns odd before a byte of the old
+    // frame there changes, so a reader still copying that old frame will see the change.
+    std::span<std::byte> begin_write(std::uint64_t sequence) const noexcept
+    {
+        const std::uint32_t slot = slot_of(sequence);
+        stamp(slot).store(2 * sequence + 1, std::memory_order_relaxed);
+        std::atomic_thread_fence(std::memory_order_release);
+        return {payload(slot), static_cast<std::size_t>(geometry_.max_frame_size)};
+    }
+
+    // Completes frame `sequence`: metadata, then the even stamp (release: the bytes and the
+    // metadata are visible to whoever sees it), then the channel's "newest frame".
+    void commit(std::uint64_t sequence, std::size_t size, std::int64_t publish_time,
+                const frame_meta& meta) const noexcept
+    {
+        const std::uint32_t slot = slot_of(sequence);
+        slot_record fields{};
+        fields.size = size;
+        fields.publish_time = publish_time;
+        fields.timestamp = meta.timestamp;
+        fields.user_tag = meta.user_tag;
+        fields.width = meta.width;
+        fields.height = meta.height;
+        fields.stride = meta.stride;
+        fields.format = static_cast<std::uint32_t>(meta.format);
+        racy_copy(reinterpret_cast<std::byte*>(record(slot)) + offsetof(slot_record, size),
+                  reinterpret_cast<const std::byte*>(&fields) + offsetof(slot_record, size),
+                  sizeof(slot_record) - offsetof(slot_record, size));
+        stamp(slot).store(2 * sequence, std::memory_order_release);
+        published_ref().store(sequence, std::memory_order_release);
+    }
+
+    // Writes a whole frame: begin_write, copy, commit.
+    void write(std::uint64_t sequence, std::span<const std::byte> frame, std::int64_t publish_time,
+               const frame_meta& meta) const noexcept
+    {
+        const std::span<std::byte> slot = begin_write(sequence);
+        racy_copy(slot.data(), frame.data(), frame.size());
+        commit(sequence, frame.size(), publish_time, meta);
+    }
+
+    // ---- readers ----------------------------------------------------------------------------
+
+    enum class read_status : std::uint8_t {
+        frame,       // `out` holds a complete frame; `info` describes it
+        no_new_frame, // nothing newer than `after` has been published
+        too_small,   // the newest frame does not fit; info.size says how much it needs
+        overwritten, // the writer lapped the reader max_read_attempts times in a row
+    };
+
+    // Copies the newest frame if it is newer than `after` (a sequence already taken). `retries`
+    // is increased by the number of attempts the writer spoiled by lapping the reader.
+    read_status read_latest(std::uint64_t after, std::span<std::byte> out, frame_info& info,
+                            std::uint64_t& retries) const noexcept
+    {
+        for (unsigned attempt = 0; attempt < max_read_attempts; ++attempt, ++retries) {
+            std::uint64_t expected_stamp = 0;
+            std::uint32_t slot = 0;
+            switch (locate(after, info, slot, expected_stamp)) {
+            case locate_status::found:
+                break;
+            case locate_status::none:
+                return read_status::no_new_frame;
+            case locate_status::moved:
+                continue;
+            }
+            if (info.size > out.size()) {
+                return read_status::too_small;
+            }
+            racy_copy(out.data(), payload(slot), info.size);
+            if (still_valid(slot, expected_stamp)) {
+                return read_status::frame;
+            }
+        }
+        return read_status::overwritten;
+    }
+
+    // Zero-copy: finds the newest frame newer than `after` and describes it without copying
+    // its payload. The caller reads payload(slot) in place and then asks still_valid().
+    read_status peek_latest(std::uint64_t after, frame_info& info, std::uint32_t& slot,
+                            std::uint64_t& expected_stamp, std::uint64_t& retries) const noexcept
+    {
+        for (unsigned attempt = 0; attempt < max_read_attempts; ++attempt, ++retries) {
+            switch (locate(after, info, slot, expected_stamp)) {
+            case locate_status::found:
+                return read_status::frame;
+            case locate_status::none:
+                return read_status::no_new_frame;
+            case locate_status::moved:
+                break;
+            }
+        }
+        return read_status::overwritten;
+    }
+
+    // True if nothing in `slot` changed since its stamp read `expected_stamp`: the bytes read
+    // from it in between belong to one complete frame.
+    bool still_valid(std::uint32_t slot, std::uint64_t expected_stamp) const noexcept
+    {
+        std::atomic_thread_fence(std::memory_order_acquire);
+        return stamp(slot).load(std::memory_order_relaxed) == expected_stamp;
+    }
+
+private:
+    channel_view(std::byte* base, const geometry& g) noexcept : base_(base), geometry_(g) {}
+
+    channel_control* control() const noexcept
+    {
+        return reinterpret_cast<channel_control*>(base_ + control_offset);
+    }
+    slot_record* record(std::uint32_t slot) const noexcept
+    {
+        return reinterpret_cast<slot_record*>(base_ + records_offset) + slot;
+    }
+    std::atomic_ref<std::uint64_t> published_ref() const noexcept
+    {
+        return std::atomic_ref<std::uint64_t>(control()->published);
+    }
+
+    enum class locate_status : std::uint8_t { found, none, moved };
+
+    // One attempt at the newest frame's metadata, under its slot's sequence lock.
+    locate_status locate(std::uint64_t after, frame_info& info, std::uint32_t& slot,
+                         std::uint64_t& expected_stamp) const noexcept
+    {
+        const std::uint64_t newest = published();
+        if (newest <= after) {
+            return locate_status::none;
+        }
+        slot = slot_of(newest);
+        expected_stamp = 2 * newest;
+        if (stamp(slot).load(std::memory_order_acquire) != expected_stamp) {
+            return locate_status::moved; // already being rewritten: a newer frame is published
+        }
+        slot_record fields{};
+        racy_copy(reinterpret_cast<std::byte*>(&fields) + offsetof(slot_record, size),
+                  reinterpret_cast<const std::byte*>(record(slot)) + offsetof(slot_record, size),
+                  sizeof(slot_record) - offsetof(slot_record, size));
+        if (!still_valid(slot, expected_stamp)) {
+            return locate_status::moved;
+        }
+        if (fields.size > geometry_.max_frame_size) {
+            // Only a writer that breaks the protocol can leave this; never read past the slot.
+            fields.size = geometry_.max_frame_size;
+        }
+        info.sequence = newest;
+        info.skipped = newest - after - 1;
+        info.size = static_cast<std::size_t>(fields.size);
+        info.publish_time = fields.publish_time;
+        info.meta.width = fields.width;
+        info.meta.height = fields.height;
+        info.meta.stride = fields.stride;
+        info.meta.format = static_cast<pixel_format>(fields.format);
+        info.meta.timestamp = fields.timestamp;
+        info.meta.user_tag = fields.user_tag;
+        return locate_status::found;
+    }
+
+    std::byte* base_ = nullptr;
+    geometry geometry_{};
+};
+
+} // namespace frame_layout
+} // namespace winmmf

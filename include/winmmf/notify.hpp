@@ -1,0 +1,714 @@
+// winmmf/notify.hpp - cross-process change notification: block until a sequence number in
+// shared memory moves, without spinning and without missing a change.
+//
+//   auto n = winmmf::notification::open_or_create(winmmf::local("frames.notify"));
+//   // writer, after changing the data:
+//   n.notify();                                   // no system call when nobody waits
+//   // reader:
+//   std::uint64_t seen = n.sequence();
+//   ... read the data ...
+//   seen = n.wait(seen, winmmf::acquire_mode::wait_for(1s), cancel);  // returns the new value
+//
+// WaitOnAddress does not work between processes, so a waiter sleeps on a named auto-reset
+// event of its own (one per waiter slot, 64 slots), announced in a bit mask next to the
+// sequence. The notifier signals exactly the announced waiters, all of them, and makes no
+// system call when the mask is empty. docs/frames.md walks through the races.
+//
+// Thread safety: sequence(), notify() and waiting() may be called from any thread. wait() may
+// be too; one waiting thread uses the object's own waiter slot, further concurrent waiters on
+// the same object borrow a slot for the duration of their wait (slower: a few system calls).
+#pragma once
+
+#include <winmmf/acquire.hpp>
+#include <winmmf/detail/backoff.hpp>
+#include <winmmf/detail/event.hpp>
+#include <winmmf/detail/marker_policy.hpp>
+#include <winmmf/detail/notify_state.hpp>
+#include <winmmf/detail/win32.hpp>
+#include <winmmf/error.hpp>
+#include <winmmf/lock_word.hpp>
+#include <winmmf/mapping.hpp>
+#include <winmmf/name.hpp>
+
+#include <array>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace winmmf {
+
+// Lets another thread stop a wait: cancel() wakes every wait that was given this token with
+// errc::cancelled, now and until reset(). Backed by an unnamed manual-reset event (nothing
+// another process can see). Not movable: waits hold a pointer to it.
+class cancel_token {
+public:
+    cancel_token()
+    {
+        std::error_code ec;
+        init(ec);
+        detail::throw_if(ec, "winmmf: cancel_token");
+    }
+    explicit cancel_token(std::error_code& ec) noexcept { init(ec); }
+    cancel_token(const cancel_token&) = delete;
+    cancel_token& operator=(const cancel_token&) = delete;
+
+    void cancel() noexcept
+    {
+        cancelled_.store(true, std::memory_order_release);
+        ::SetEvent(event_.get());
+    }
+    void reset() noexcept
+    {
+        ::ResetEvent(event_.get());
+        cancelled_.store(false, std::memory_order_release);
+    }
+    bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+
+    // For callers that wait on more than winmmf's objects.
+    HANDLE native_handle() const noexcept { return event_.get(); }
+
+private:
+    void init(std::error_code& ec) noexcept
+    {
+        event_ = detail::unique_handle(::CreateEventW(nullptr, TRUE, FALSE, nullptr));
+        if (event_) {
+            ec.clear();
+        } else {
+            ec = detail::last_error();
+        }
+    }
+
+    detail::unique_handle event_;
+    std::atomic<bool> cancelled_{false};
+};
+
+namespace detail {
+
+inline constexpr std::u16string_view wait_event_tag = u"#wait";
+inline constexpr std::u16string_view waiter_claim_tag = u"#live";
+
+inline std::error_code check_suffix_room(const object_name& base) noexcept
+{
+    if (base.full().size() + longest_suffix > max_name_length) {
+        return make_error_code(errc::name_too_long);
+    }
+    return {};
+}
+
+// A waiter slot held by this process: the claim, and the slot's auto-reset event.
+struct waiter_slot {
+    std::uint32_t index = 0;
+    unique_handle event;
+    claim ownership;
+    explicit operator bool() const noexcept { return static_cast<bool>(ownership); }
+};
+
+// The process-local half of one notify_block: the notifier's cache of waiter events and this
+// object's waiter slot. Heap-allocated once, when a notification or channel is opened, so
+// that the objects owning it stay movable while other threads use its atomics.
+class notify_endpoint {
+public:
+    enum class outcome : std::uint8_t { changed, timeout, cancelled, max_tries, failed };
+
+    notify_endpoint(notify_state state, const object_name& base) noexcept : state_(state), base_(base)
+    {
+        for (auto& h : signal_handles_) {
+            h.store(nullptr, std::memory_order_relaxed);
+        }
+    }
+    notify_endpoint(const notify_endpoint&) = delete;
+    notify_endpoint& operator=(const notify_endpoint&) = delete;
+    ~notify_endpoint()
+    {
+        own_slot_ = waiter_slot{};
+        for (auto& h : signal_handles_) {
+            if (HANDLE handle = h.exchange(nullptr, std::memory_order_acq_rel)) {
+                ::CloseHandle(handle);
+            }
+        }
+    }
+
+    std::error_code set_security(const SECURITY_ATTRIBUTES* sa) noexcept { return security_.assign(sa); }
+
+    const notify_state& state() const noexcept { return state_; }
+    const object_name& base() const noexcept { return base_; }
+
+    // Bumps the sequence and signals every announced waiter; returns how many were signalled.
+    // An error (a waiter's event that cannot be opened or set) does not stop the others.
+    std::size_t notify(std::error_code& ec) noexcept
+    {
+        ec.clear();
+        std::uint64_t mask = state_.bump();
+        std::size_t signalled = 0;
+        while (mask != 0) {
+            const auto slot = static_cast<std::uint32_t>(std::countr_zero(mask));
+            mask &= mask - 1;
+            std::error_code slot_ec;
+            const HANDLE h = signal_handle(slot, slot_ec);
+            if (h == nullptr) {
+                if (slot_ec && !ec) {
+                    ec = slot_ec;
+                }
+                continue;
+            }
+            if (::SetEvent(h)) {
+                ++signalled;
+            } else if (!ec) {
+                ec = last_error();
+            }
+        }
+        return signalled;
+    }
+
+    // Waits until the sequence differs from `seen`; `current` receives the value last read.
+    outcome wait(std::uint64_t seen, const acquire_mode& mode, const cancel_token* cancel,
+                 std::uint64_t& current, std::error_code& ec) noexcept
+    {
+        ec.clear();
+        current = state_.sequence();
+        if (current != seen) {
+            return outcome::changed;
+        }
+        if (cancel != nullptr && cancel->cancelled()) {
+            return outcome::cancelled;
+        }
+        switch (mode.how()) {
+        case acquire_mode::kind::try_once:
+            return outcome::timeout;
+        case acquire_mode::kind::spin:
+            for (std::uint64_t tries = 1; tries < mode.max_tries(); ++tries) {
+                cpu_relax();
+                current = state_.sequence();
+                if (current != seen) {
+                    return outcome::changed;
+                }
+                if (cancel != nullptr && cancel->cancelled()) {
+                    return outcome::cancelled;
+                }
+            }
+            return outcome::max_tries;
+        case acquire_mode::kind::wait:
+            break;
+        }
+        return block(seen, mode.timeout(), cancel, current, ec);
+    }
+
+    // Reclaims the slots of waiters whose processes died, clearing the bits they left set so
+    // that notify() stops signalling them. Returns how many were reclaimed.
+    std::size_t reclaim_abandoned(std::error_code& ec) noexcept
+    {
+        ec.clear();
+        std::size_t reclaimed = 0;
+        for (std::uint32_t i = 0; i < max_waiters; ++i) {
+            const std::uint64_t w = state_.slot_word(i).load(std::memory_order_acquire);
+            if (!claim_word::is_claimed(w)) {
+                continue;
+            }
+            claim taken;
+            const auto r = claim::try_claim(slot_word_ptr(i), base_, waiter_claim_tag, i,
+                                            security_.get(), taken, ec);
+            if (r == claim::result::failed) {
+                return reclaimed;
+            }
+            if (r == claim::result::claimed) {
+                state_.withdraw(i);
+                ++reclaimed;
+            }
+        }
+        return reclaimed;
+    }
+
+private:
+    using clock = std::chrono::steady_clock;
+
+    std::uint64_t* slot_word_ptr(std::uint32_t i) const noexcept { return state_.slot_address(i); }
+
+    HANDLE signal_handle(std::uint32_t slot, std::error_code& ec) noexcept
+    {
+        HANDLE h = signal_handles_[slot].load(std::memory_order_acquire);
+        if (h != nullptr) {
+            return h;
+        }
+        const object_name name = derived_name(base_, wait_event_tag, slot, false, 0, ec);
+        if (ec) {
+            return nullptr;
+        }
+        HANDLE opened = ::OpenEventW(EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, name.c_str());
+        if (opened == nullptr) {
+            const DWORD error = ::GetLastError();
+            // A waiter creates its event before it announces itself and keeps it while it
+            // lives, so a missing event means a dead waiter: nobody to wake.
+            if (error != ERROR_FILE_NOT_FOUND) {
+                ec = win32_error(error);
+            }
+            return nullptr;
+        }
+        HANDLE expected = nullptr;
+        if (!signal_handles_[slot].compare_exchange_strong(expected, opened, std::memory_order_acq_rel,
+                                                          std::memory_order_acquire)) {
+            ::CloseHandle(opened); // another thread cached it first
+            return expected;
+        }
+        return opened;
+    }
+
+    // Claims a free slot (or a dead waiter's) and creates its event.
+    std::error_code claim_slot(waiter_slot& out) noexcept
+    {
+        std::error_code ec;
+        // Two passes: never-claimed or released slots first (no system call to test them),
+        // then slots whose owners may have died.
+        for (int pass = 0; pass < 2; ++pass) {
+            for (std::uint32_t i = 0; i < max_waiters; ++i) {
+                const bool claimed = claim_word::is_claimed(state_.slot_word(i).load(std::memory_order_acquire));
+                if (claimed != (pass == 1)) {
+                    continue;
+                }
+                claim taken;
+                const auto r = claim::try_claim(slot_word_ptr(i), base_, waiter_claim_tag, i,
+                                                security_.get(), taken, ec);
+                if (r == claim::result::failed) {
+                    return ec;
+                }
+                if (r != claim::result::claimed) {
+                    continue;
+                }
+                const object_name name = derived_name(base_, wait_event_tag, i, false, 0, ec);
+                if (ec) {
+                    return ec;
+                }
+                bool existed = false;
+                unique_handle event = create_event(name, false, security_.get(), existed, ec);
+                if (ec) {
+                    return ec;
+                }
+                // A signal left for the previous owner would only cost one spurious wake-up,
+                // and a dead owner's bit would cost the notifier a SetEvent per notify.
+                ::ResetEvent(event.get());
+                state_.withdraw(i);
+                out.index = i;
+                out.event = std::move(event);
+                out.ownership = std::move(taken);
+                return {};
+            }
+        }
+        return make_error_code(errc::too_many_waiters);
+    }
+
+    outcome block(std::uint64_t seen, std::chrono::nanoseconds timeout, const cancel_token* cancel,
+                  std::uint64_t& current, std::error_code& ec) noexcept
+    {
+        const auto start = clock::now();
+        const auto headroom =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(clock::time_point::max() - start);
+        const auto deadline = timeout >= headroom
+                                  ? clock::time_point::max()
+                                  : start + std::chrono::duration_cast<clock::duration>(timeout);
+
+        // The object's own slot, or a borrowed one when another thread is waiting on it.
+        waiter_slot borrowed;
+        waiter_slot* slot = nullptr;
+        bool expected = false;
+        if (own_slot_busy_.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+            if (!own_slot_) {
+                if ((ec = claim_slot(own_slot_))) {
+                    own_slot_busy_.store(false, std::memory_order_release);
+                    return outcome::failed;
+                }
+            }
+            slot = &own_slot_;
+        } else {
+            if ((ec = claim_slot(borrowed))) {
+                return outcome::failed;
+            }
+            slot = &borrowed;
+        }
+
+        const outcome result = sleep_on(*slot, seen, deadline, cancel, current, ec);
+        if (slot == &own_slot_) {
+            own_slot_busy_.store(false, std::memory_order_release);
+        }
+        return result;
+    }
+
+    outcome sleep_on(waiter_slot& slot, std::uint64_t seen, clock::time_point deadline,
+                     const cancel_token* cancel, std::uint64_t& current, std::error_code& ec) noexcept
+    {
+        HANDLE handles[2] = {slot.event.get(), cancel != nullptr ? cancel->native_handle() : nullptr};
+        const DWORD count = cancel != nullptr ? 2 : 1;
+        // Announce, then look: from here on every notify() sees the bit and signals the event.
+        current = state_.announce(slot.index);
+        outcome result = outcome::changed;
+        for (;;) {
+            if (current != seen) {
+                result = outcome::changed;
+                break;
+            }
+            if (cancel != nullptr && cancel->cancelled()) {
+                result = outcome::cancelled;
+                break;
+            }
+            const auto now = clock::now();
+            if (now >= deadline) {
+                result = outcome::timeout;
+                break;
+            }
+            const DWORD r = ::WaitForMultipleObjects(count, handles, FALSE, wait_milliseconds(deadline - now));
+            if (r == WAIT_OBJECT_0 || r == WAIT_TIMEOUT) {
+                // Signalled (possibly by a notify this waiter had already seen: then it sleeps
+                // again), or the time is up (checked above, after one more look).
+                current = state_.sequence();
+                continue;
+            }
+            if (r == WAIT_OBJECT_0 + 1) {
+                result = outcome::cancelled;
+                break;
+            }
+            ec = last_error();
+            result = outcome::failed;
+            break;
+        }
+        state_.withdraw(slot.index);
+        if (result == outcome::timeout || result == outcome::cancelled) {
+            // A change that raced the deadline or the cancel is still a change.
+            current = state_.sequence();
+            if (current != seen) {
+                result = outcome::changed;
+            }
+        }
+        return result;
+    }
+
+    notify_state state_;
+    object_name base_;
+    security_copy security_;
+    std::array<std::atomic<HANDLE>, max_waiters> signal_handles_;
+    waiter_slot own_slot_;
+    std::atomic<bool> own_slot_busy_{false};
+};
+
+// Maps a wait's outcome onto the library's errors.
+inline std::error_code outcome_error(notify_endpoint::outcome o, const std::error_code& ec) noexcept
+{
+    switch (o) {
+    case notify_endpoint::outcome::changed:
+        return {};
+    case notify_endpoint::outcome::timeout:
+        return make_error_code(errc::timeout);
+    case notify_endpoint::outcome::cancelled:
+        return make_error_code(errc::cancelled);
+    case notify_endpoint::outcome::max_tries:
+        return make_error_code(errc::max_tries_reached);
+    case notify_endpoint::outcome::failed:
+        break;
+    }
+    return ec;
+}
+
+// How long an opener waits for a creator that has made the section but not yet written its
+// header (microseconds, normally). A header still empty after this is not ours.
+inline constexpr std::chrono::milliseconds creation_grace{250};
+
+// Waits, briefly, until `ready()` holds; false if it never did.
+template <class Ready>
+bool wait_until_ready(Ready ready) noexcept
+{
+    if (ready()) {
+        return true;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + creation_grace;
+    backoff pause;
+    while (std::chrono::steady_clock::now() < deadline) {
+        pause.pause(deadline - std::chrono::steady_clock::now());
+        if (ready()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+} // namespace detail
+
+// A named notification of its own: a small mapping holding a sequence number and the waiter
+// slots. Use it beside a memory_mapped_file (name_for() derives "<mapping>.notify"), or for
+// any "something changed" signal between processes. Move-only.
+class notification {
+public:
+    using mapping_type =
+        basic_memory_mapped_file<detail::marker_policy<lock_word::notify_layout_marker, 64>>;
+    static constexpr std::uint32_t layout_version = 1;
+
+    notification() noexcept = default;
+    notification(notification&&) noexcept = default;
+    notification& operator=(notification&& other) noexcept
+    {
+        if (this != &other) {
+            close(); // the endpoint writes into the view when it lets go of its slot
+            mapping_ = std::move(other.mapping_);
+            endpoint_ = std::move(other.endpoint_);
+        }
+        return *this;
+    }
+    ~notification() { close(); }
+    notification(const notification&) = delete;
+    notification& operator=(const notification&) = delete;
+
+    // The conventional name of the notification that goes with a mapping: "<name>.notify".
+    static object_name name_for(const object_name& mapping, std::error_code& ec) noexcept
+    {
+        return mapping.with_suffix(u".notify", ec);
+    }
+    static object_name name_for(const object_name& mapping)
+    {
+        std::error_code ec;
+        object_name n = name_for(mapping, ec);
+        detail::throw_if(ec, "winmmf: notification name");
+        return n;
+    }
+
+    // `options.security_attributes` applies to every kernel object this object creates: the
+    // mapping, and later its waiter event and claim.
+    static notification create(const name_ref& name, const create_options& options = {})
+    {
+        std::error_code ec;
+        auto n = create(name, options, ec);
+        throw_for("create", name, ec);
+        return n;
+    }
+    static notification create(const name_ref& name, std::error_code& ec) noexcept
+    {
+        return create(name, create_options{}, ec);
+    }
+    static notification create(const name_ref& name, const create_options& options, std::error_code& ec) noexcept
+    {
+        notification n;
+        ec = n.establish(0, name, options);
+        return n;
+    }
+
+    // `waiter_objects.security_attributes` secures the event and claim this object creates
+    // when it first waits.
+    static notification open(const name_ref& name, const create_options& waiter_objects = {})
+    {
+        std::error_code ec;
+        auto n = open(name, waiter_objects, ec);
+        throw_for("open", name, ec);
+        return n;
+    }
+    static notification open(const name_ref& name, std::error_code& ec) noexcept
+    {
+        return open(name, create_options{}, ec);
+    }
+    static notification open(const name_ref& name, const create_options& waiter_objects,
+                             std::error_code& ec) noexcept
+    {
+        notification n;
+        ec = n.establish(1, name, waiter_objects);
+        return n;
+    }
+
+    static notification open_or_create(const name_ref& name, const create_options& options = {})
+    {
+        std::error_code ec;
+        auto n = open_or_create(name, options, ec);
+        throw_for("open_or_create", name, ec);
+        return n;
+    }
+    static notification open_or_create(const name_ref& name, std::error_code& ec) noexcept
+    {
+        return open_or_create(name, create_options{}, ec);
+    }
+    static notification open_or_create(const name_ref& name, const create_options& options,
+                                       std::error_code& ec) noexcept
+    {
+        notification n;
+        ec = n.establish(2, name, options);
+        return n;
+    }
+
+    bool is_open() const noexcept { return endpoint_ != nullptr; }
+    explicit operator bool() const noexcept { return is_open(); }
+    bool created() const noexcept { return mapping_.created(); }
+    const object_name& name() const noexcept { return mapping_.name(); }
+
+    void close() noexcept
+    {
+        endpoint_.reset();
+        std::error_code ignored;
+        mapping_.close(ignored);
+    }
+
+    // The current value; it only grows. 0 for a new notification.
+    std::uint64_t sequence() const noexcept { return is_open() ? endpoint_->state().sequence() : 0; }
+
+    // Bumps the sequence and wakes every waiter; returns how many were woken. With nobody
+    // waiting this is one atomic increment and one load: no system call.
+    std::size_t notify()
+    {
+        std::error_code ec;
+        const std::size_t woken = notify(ec);
+        throw_if_failed(ec, "notify");
+        return woken;
+    }
+    std::size_t notify(std::error_code& ec) noexcept
+    {
+        if (!is_open()) {
+            ec = errc::not_open;
+            return 0;
+        }
+        return endpoint_->notify(ec);
+    }
+
+    // Waits until the sequence differs from `seen` and returns the new value. The mode says how
+    // long: try_once() (look once), wait_for(d) (sleep in the kernel up to d), spin(n) /
+    // spin_forever() (poll on the CPU). Fails with errc::timeout, errc::max_tries_reached, or
+    // errc::cancelled when `cancel` was cancelled by another thread.
+    std::uint64_t wait(std::uint64_t seen, const acquire_mode& mode)
+    {
+        return wait_impl(seen, mode, nullptr);
+    }
+    std::uint64_t wait(std::uint64_t seen, const acquire_mode& mode, const cancel_token& cancel)
+    {
+        return wait_impl(seen, mode, &cancel);
+    }
+    std::uint64_t wait(std::uint64_t seen, const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        return wait(seen, mode, nullptr, ec);
+    }
+    std::uint64_t wait(std::uint64_t seen, const acquire_mode& mode, const cancel_token* cancel,
+                       std::error_code& ec) noexcept
+    {
+        if (!is_open()) {
+            ec = errc::not_open;
+            return 0;
+        }
+        std::uint64_t current = 0;
+        std::error_code wait_ec;
+        const auto o = endpoint_->wait(seen, mode, cancel, current, wait_ec);
+        ec = detail::outcome_error(o, wait_ec);
+        return current;
+    }
+
+    // How many waiters are announced right now (diagnostics and tests).
+    std::size_t waiting() const noexcept { return is_open() ? endpoint_->state().waiting_count() : 0; }
+
+    // Frees the slots of waiters whose process died (they are also reused automatically when
+    // a new waiter needs one). Returns how many.
+    std::size_t reclaim_abandoned_waiters()
+    {
+        std::error_code ec;
+        const std::size_t n = reclaim_abandoned_waiters(ec);
+        throw_if_failed(ec, "reclaim_abandoned_waiters");
+        return n;
+    }
+    std::size_t reclaim_abandoned_waiters(std::error_code& ec) noexcept
+    {
+        if (!is_open()) {
+            ec = errc::not_open;
+            return 0;
+        }
+        return endpoint_->reclaim_abandoned(ec);
+    }
+
+private:
+    struct header {
+        std::uint32_t marker;
+        std::uint32_t version;
+    };
+
+    // how: 0 create, 1 open, 2 open or create
+    std::error_code establish(int how, const name_ref& requested, const create_options& options) noexcept
+    {
+        std::error_code ec;
+        const object_name name = object_name::make(requested, ec);
+        if (ec) {
+            return ec;
+        }
+        if ((ec = detail::check_suffix_room(name))) {
+            return ec;
+        }
+        mapping_type m;
+        const std::size_t size = sizeof(detail::notify_block);
+        if (how == 0) {
+            m = mapping_type::create(requested, size, options, ec);
+        } else if (how == 1) {
+            m = mapping_type::open(requested, ec);
+        } else {
+            m = mapping_type::open_or_create(requested, size, options, ec);
+        }
+        if (ec) {
+            return ec;
+        }
+        std::byte* base = m.lock_policy().header();
+        auto* h = reinterpret_cast<header*>(base);
+        if (m.created()) {
+            std::atomic_ref<std::uint32_t>(h->version).store(layout_version, std::memory_order_release);
+        } else {
+            const bool ready = detail::wait_until_ready([&] {
+                return m.lock_policy().value() == lock_word::notify_layout_marker &&
+                       std::atomic_ref<std::uint32_t>(h->version).load(std::memory_order_acquire) != 0;
+            });
+            if (!ready) {
+                return make_error_code(errc::wrong_layout);
+            }
+            if (std::atomic_ref<std::uint32_t>(h->version).load(std::memory_order_acquire) != layout_version) {
+                return make_error_code(errc::unsupported_layout_version);
+            }
+            if (m.capacity() < size) {
+                return make_error_code(errc::wrong_layout);
+            }
+        }
+        auto* block = reinterpret_cast<detail::notify_block*>(base + mapping_type::header_size);
+        std::unique_ptr<detail::notify_endpoint> endpoint(
+            new (std::nothrow) detail::notify_endpoint(detail::notify_state(block), m.name()));
+        if (!endpoint) {
+            return std::make_error_code(std::errc::not_enough_memory);
+        }
+        if ((ec = endpoint->set_security(options.security_attributes))) {
+            return ec;
+        }
+        mapping_ = std::move(m);
+        endpoint_ = std::move(endpoint);
+        return {};
+    }
+
+    std::uint64_t wait_impl(std::uint64_t seen, const acquire_mode& mode, const cancel_token* cancel)
+    {
+        std::error_code ec;
+        const std::uint64_t current = wait(seen, mode, cancel, ec);
+        throw_if_failed(ec, "wait");
+        return current;
+    }
+
+    void throw_if_failed(const std::error_code& ec, const char* what) const
+    {
+        if (ec) {
+            detail::throw_error(ec, std::string("winmmf: notification ") + what + " " +
+                                        (is_open() ? name().to_utf8() : std::string("(not open)")));
+        }
+    }
+
+    static void throw_for(const char* what, const name_ref& requested, const std::error_code& ec)
+    {
+        if (!ec) {
+            return;
+        }
+        std::error_code name_ec;
+        const object_name name = object_name::make(requested, name_ec);
+        detail::throw_error(ec, std::string("winmmf: notification ") + what + " " +
+                                    (name_ec ? std::string("(invalid name)") : name.to_utf8()));
+    }
+
+    // The endpoint refers into the mapping's view: it goes first.
+    mapping_type mapping_;
+    std::unique_ptr<detail::notify_endpoint> endpoint_;
+};
+
+} // namespace winmmf

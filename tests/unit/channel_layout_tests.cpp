@@ -1,0 +1,196 @@
+// The frame channel's layout arithmetic and its sequence-lock protocol, single-threaded: built
+// for Windows and natively (the threaded versions are in tests/native/channel_*.cpp).
+#include <winmmf/detail/notify_state.hpp>
+#include <winmmf/frame_protocol.hpp>
+
+#include <catch2/catch_test_macros.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+using namespace winmmf;
+using namespace winmmf::frame_layout;
+
+namespace {
+
+// Page-aligned, zero-filled memory standing in for a fresh section.
+struct fake_section {
+    explicit fake_section(std::size_t n) : size(n), storage(new std::uint64_t[n / 8 + 512]())
+    {
+        auto p = reinterpret_cast<std::uintptr_t>(storage.get());
+        base = reinterpret_cast<std::byte*>((p + 4095) & ~std::uintptr_t{4095});
+        std::memset(base, 0, size);
+    }
+    std::size_t size;
+    std::unique_ptr<std::uint64_t[]> storage;
+    std::byte* base = nullptr;
+};
+
+channel_view make_channel(fake_section& s, const geometry& g)
+{
+    std::uint32_t marker = lock_word::channel_layout_marker;
+    std::memcpy(s.base, &marker, 4);
+    return channel_view::initialize(s.base, g);
+}
+
+} // namespace
+
+TEST_CASE("channel geometry: page-aligned slots, checked arithmetic", "[channel][layout]")
+{
+    geometry g;
+    REQUIRE(compute_geometry(6'220'800, 3, 4096, g) == errc{});
+    CHECK(g.slot_count == 3);
+    CHECK(g.max_frame_size == 6'220'800);
+    CHECK(g.slot_stride == 6'221'824); // rounded to a page
+    CHECK(g.data_offset == 4096);      // header, control and 3 records fit in one page
+    CHECK(g.total_size == 4096 + 3 * 6'221'824);
+    CHECK(g.data_offset % 4096 == 0);
+
+    REQUIRE(compute_geometry(1, 64, 4096, g) == errc{});
+    CHECK(g.data_offset == 8192); // 64 records spill into a second page
+    CHECK(g.total_size == 8192 + 64 * 4096);
+
+    CHECK(compute_geometry(0, 3, 4096, g) == errc::zero_size);
+    CHECK(compute_geometry(100, 1, 4096, g) == errc::invalid_slot_count);
+    CHECK(compute_geometry(100, 65, 4096, g) == errc::invalid_slot_count);
+    CHECK(compute_geometry(std::numeric_limits<std::uint64_t>::max(), 2, 4096, g) == errc::size_overflow);
+    CHECK(compute_geometry(std::uint64_t{1} << 62, 8, 4096, g) == errc::size_overflow);
+    CHECK(g.total_size == 0); // cleared on failure
+}
+
+TEST_CASE("a header that does not add up is refused before it is used", "[channel][layout]")
+{
+    geometry g;
+    REQUIRE(compute_geometry(10000, 3, 4096, g) == errc{});
+    channel_header h{};
+    h.slot_count = g.slot_count;
+    h.max_frame_size = g.max_frame_size;
+    h.slot_stride = g.slot_stride;
+    h.data_offset = g.data_offset;
+    h.total_size = g.total_size;
+    geometry out;
+    CHECK(check_geometry(h, g.total_size, out) == errc{});
+    CHECK(out.total_size == g.total_size);
+    CHECK(check_geometry(h, g.total_size - 1, out) == errc::wrong_layout); // view too small
+
+    channel_header bad = h;
+    bad.slot_count = 1;
+    CHECK(check_geometry(bad, g.total_size, out) == errc::wrong_layout);
+    bad = h;
+    bad.slot_stride = h.max_frame_size - 1;
+    CHECK(check_geometry(bad, g.total_size, out) == errc::wrong_layout);
+    bad = h;
+    bad.data_offset = 64; // overlaps the records
+    CHECK(check_geometry(bad, g.total_size, out) == errc::wrong_layout);
+    bad = h;
+    bad.slot_stride = std::numeric_limits<std::uint64_t>::max() / 2;
+    CHECK(check_geometry(bad, std::numeric_limits<std::uint64_t>::max(), out) == errc::wrong_layout);
+    bad = h;
+    bad.total_size += 4096;
+    CHECK(check_geometry(bad, g.total_size + 4096, out) == errc::wrong_layout);
+}
+
+TEST_CASE("attach waits for the version and refuses other versions", "[channel][layout]")
+{
+    geometry g;
+    REQUIRE(compute_geometry(1000, 2, 4096, g) == errc{});
+    fake_section s(static_cast<std::size_t>(g.total_size));
+    channel_view v;
+    CHECK(channel_view::attach(s.base, g.total_size, v) == errc::uninitialized);
+    make_channel(s, g);
+    CHECK(channel_view::attach(s.base, g.total_size, v) == errc{});
+    CHECK(v.shape().max_frame_size == 1000);
+    CHECK(channel_view::attach(s.base, 100, v) == errc::wrong_layout);
+    reinterpret_cast<channel_header*>(s.base)->version = version + 1;
+    CHECK(channel_view::attach(s.base, g.total_size, v) == errc::unsupported_layout_version);
+}
+
+TEST_CASE("frames go round the slots; readers take the newest and count what they skipped", "[channel][layout]")
+{
+    geometry g;
+    REQUIRE(compute_geometry(64, 3, 4096, g) == errc{});
+    fake_section s(static_cast<std::size_t>(g.total_size));
+    const channel_view w = make_channel(s, g);
+    std::vector<std::byte> out(64);
+    frame_info info;
+    std::uint64_t retries = 0;
+
+    CHECK(w.read_latest(0, out, info, retries) == channel_view::read_status::no_new_frame);
+    for (std::uint64_t seq = 1; seq <= 7; ++seq) {
+        std::vector<std::byte> frame(static_cast<std::size_t>(seq * 8), static_cast<std::byte>(seq));
+        frame_meta meta;
+        meta.width = static_cast<std::uint32_t>(seq);
+        meta.user_tag = seq * 100;
+        w.write(seq, frame, static_cast<std::int64_t>(seq), meta);
+        CHECK(w.published() == seq);
+        CHECK(w.slot_of(seq) == (seq - 1) % 3);
+    }
+    REQUIRE(w.read_latest(2, out, info, retries) == channel_view::read_status::frame);
+    CHECK(info.sequence == 7);
+    CHECK(info.skipped == 4); // 3, 4, 5, 6
+    CHECK(info.size == 56);
+    CHECK(info.meta.width == 7);
+    CHECK(info.meta.user_tag == 700);
+    CHECK(info.publish_time == 7);
+    CHECK(out[55] == std::byte{7});
+    CHECK(w.read_latest(7, out, info, retries) == channel_view::read_status::no_new_frame);
+
+    std::vector<std::byte> small(10);
+    CHECK(w.read_latest(6, small, info, retries) == channel_view::read_status::too_small);
+    CHECK(info.size == 56);
+
+    // A frame begun but not committed is invisible; the newest complete one stays readable
+    // until the writer comes back to its slot.
+    const auto begun = w.begin_write(8);
+    CHECK(begun.data() == w.payload(w.slot_of(8)));
+    REQUIRE(w.read_latest(6, out, info, retries) == channel_view::read_status::frame);
+    CHECK(info.sequence == 7);
+
+    std::uint32_t slot = 0;
+    std::uint64_t stamp = 0;
+    REQUIRE(w.peek_latest(0, info, slot, stamp, retries) == channel_view::read_status::frame);
+    CHECK(stamp == 14);
+    CHECK(w.still_valid(slot, stamp));
+    w.commit(8, 8, 0, {});
+    w.write(9, std::vector<std::byte>(8), 0, {});
+    CHECK(w.still_valid(slot, stamp));
+    (void)w.begin_write(10); // slot of frame 7 again
+    CHECK_FALSE(w.still_valid(slot, stamp));
+    CHECK(retries == 0); // single-threaded: nothing ever raced a read
+}
+
+TEST_CASE("the notification block's words and claims", "[notify][layout]")
+{
+    auto block = std::make_unique<detail::notify_block>();
+    std::memset(block.get(), 0, sizeof *block);
+    detail::notify_state n(block.get());
+    CHECK(n.bump() == 0); // nobody announced: no one to signal
+    CHECK(n.sequence() == 1);
+    CHECK(n.announce(5) == 1);
+    CHECK(n.announce(63) == 1);
+    CHECK(n.waiting_count() == 2);
+    CHECK(n.bump() == (detail::notify_state::bit(5) | detail::notify_state::bit(63)));
+    n.withdraw(5);
+    n.withdraw(63);
+    CHECK(n.waiting_mask() == 0);
+
+    using namespace detail::claim_word;
+    CHECK_FALSE(is_claimed(0));
+    CHECK(next_claim(0) == 3); // generation 1, claimed
+    CHECK(generation(next_claim(0)) == 1);
+    CHECK(released(next_claim(0)) == 2);
+    CHECK(next_claim(released(next_claim(0))) == 5);
+    CHECK(next_claim(next_claim(0)) == 5); // taking over a dead owner's claim
+}
+
+TEST_CASE("pixel formats and frame sizes", "[channel][layout]")
+{
+    CHECK(bytes_per_pixel(pixel_format::rgb24) == 3);
+    CHECK(bytes_per_pixel(pixel_format::bgra32) == 4);
+    CHECK(bytes_per_pixel(pixel_format::nv12) == 0);
+    CHECK(std::size_t{1920} * 1080 * bytes_per_pixel(pixel_format::rgb24) == 6'220'800);
+}
