@@ -20,7 +20,7 @@ while IFS= read -r -d '' source; do
         failed=$((failed + 1))
     fi
 done < <(find "$root/include" "$root/tests/win" "$root/tests/child" "$root/tests/peer" \
-              "$root/tests/unit" "$root/examples" "$root/tools" "$root/bench" \
+              "$root/tests/unit" "$root/examples" "$root/tools" "$root/bench" "$root/src" \
               \( -name '*.cpp' -o -name '*.hpp' \) -print0 2>/dev/null | sort -z)
 echo "clang (windows target): $((count - failed)) of $count translation units compile cleanly"
 [ $failed -eq 0 ]
