@@ -2,9 +2,11 @@
 # The whole test suite, from a fresh Debian machine: installs what is missing, then
 #   1. builds for Windows with mingw-w64 and runs every test under Wine (real processes,
 #      real mappings, real Win32 calls);
-#   2. compiles every Windows source with clang as well (a second compiler's opinion);
+#   2. compiles every Windows source with clang as well (a second compiler's opinion), and
+#      compiles and links everything for 32-bit Windows (i686; not run: no 32-bit Wine here);
 #   3. builds the platform-independent core natively and runs it under ThreadSanitizer and
-#      under AddressSanitizer + UndefinedBehaviorSanitizer.
+#      under AddressSanitizer + UndefinedBehaviorSanitizer (threads and fork()ed processes
+#      hammering the lock words), then runs each libFuzzer target for a short, fixed time.
 # Ends with one line per stage giving ctest's counts; exits non-zero if any stage failed.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -40,18 +42,46 @@ trap wine_down EXIT
 wine_up "$root/build/mingw-wine/wineprefix"
 run_stage "Windows x64 (mingw-w64, under Wine)" mingw-wine
 wine_down
+# Counted in the stage above; named here, since each is a way users take the library in.
+consume_log="$root/build/mingw-wine.ctest.log"
+if [ -f "$consume_log" ]; then
+    consume_total=$(grep -cE "Test +#[0-9]+: consume: " "$consume_log")
+    consume_passed=$(grep -E "Test +#[0-9]+: consume: " "$consume_log" | grep -c " Passed ")
+    summary+=("  of which consumption paths (one include path, find_package, add_subdirectory, FetchContent, vcpkg port): $consume_passed of $consume_total passed")
+    [ "$consume_total" -gt 0 ] || failed=1
+fi
 
 echo
 echo "==== clang, Windows target (syntax and warnings) ===="
-if clang_line=$("$root/scripts/clang-windows-check.sh" 2>&1 | tee /dev/stderr | tail -n 1); then
+# (Captured, then printed: `tee /dev/stderr` would reopen - and truncate - a redirected log.)
+clang_output=$("$root/scripts/clang-windows-check.sh" 2>&1)
+clang_status=$?
+printf '%s\n' "$clang_output"
+clang_line=$(printf '%s\n' "$clang_output" | tail -n 1)
+if [ $clang_status -eq 0 ]; then
     summary+=("$clang_line")
 else
     summary+=("clang (windows target): FAILED - $clang_line")
     failed=1
 fi
 
+# 32-bit: the library, tests, child, peer and examples, with the same warnings as errors
+# (size_t is 32 bits there). Compile and link only: 32-bit Wine cannot be installed here.
+echo
+echo "==== Windows x86 (mingw-w64 i686, compile and link only) ===="
+if build_preset mingw-i686; then
+    i686_exes=$(find "$root/build/mingw-i686" -path '*/CMakeFiles' -prune -o -name '*.exe' -print | wc -l)
+    summary+=("Windows x86 (mingw-w64 i686): $i686_exes executables compiled and linked, not run (no 32-bit Wine)")
+else
+    summary+=("Windows x86 (mingw-w64 i686): BUILD FAILED")
+    failed=1
+fi
+
 run_stage "native ThreadSanitizer (clang)" native-tsan
 run_stage "native AddressSanitizer + UBSan (clang)" native-asan
+# libFuzzer (names, size rounding, both lock state machines against a model), each target for
+# WINMMF_FUZZ_SECONDS (default 20) from the seed corpus in tests/fuzz/corpus.
+run_stage "libFuzzer, ${WINMMF_FUZZ_SECONDS:-20} s per target (clang, ASan + UBSan)" native-fuzz
 
 echo
 echo "==== summary ===="

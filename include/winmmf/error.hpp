@@ -45,6 +45,16 @@ enum class errc : int {
     large_page_privilege_missing,
     global_privilege_missing,
     not_winmmf_mapping,
+    // frame channels and notifications
+    wrong_layout,
+    unsupported_layout_version,
+    invalid_slot_count,
+    channel_has_writer,
+    end_of_stream,
+    writer_gone,
+    buffer_too_small,
+    frame_overwritten,
+    too_many_waiters,
 };
 
 namespace detail {
@@ -105,7 +115,7 @@ public:
         case errc::wrong_lock_policy:
             return "the mapping was created with a different lock policy";
         case errc::timeout:
-            return "timed out waiting for the lock";
+            return "timed out waiting (for the lock, a notification or a frame)";
         case errc::max_tries_reached:
             return "gave up waiting for the lock after the maximum number of tries";
         case errc::owner_dead:
@@ -115,13 +125,35 @@ public:
             return "the wait was cancelled";
         case errc::large_page_privilege_missing:
             return "large pages need SeLockMemoryPrivilege (\"Lock pages in memory\"), which "
-                   "this account does not hold";
+                   "this account does not hold: an administrator grants it in Local Security "
+                   "Policy > User Rights Assignment (effective at the next logon), or use "
+                   "large_page_mode::preferred to fall back to normal pages";
         case errc::global_privilege_missing:
             return "creating a Global\\ object needs SeCreateGlobalPrivilege: run as a service "
                    "or administrator, or let the service create the mapping and only open it "
                    "here";
         case errc::not_winmmf_mapping:
             return "the mapping does not carry a winmmf header";
+        case errc::wrong_layout:
+            return "the mapping holds a different layout than the one asked for (a frame channel, a "
+                   "notification, or a WinMMF-compatible mapping), or its header does not add up";
+        case errc::unsupported_layout_version:
+            return "the mapping was created by a winmmf version with an incompatible layout";
+        case errc::invalid_slot_count:
+            return "a frame channel needs between 2 and 64 slots";
+        case errc::channel_has_writer:
+            return "another process is already this frame channel's writer";
+        case errc::end_of_stream:
+            return "the writer closed the frame channel: no more frames will come";
+        case errc::writer_gone:
+            return "the frame channel's writer process ended without closing the channel";
+        case errc::buffer_too_small:
+            return "the buffer is smaller than the frame";
+        case errc::frame_overwritten:
+            return "the writer overwrote the frame while it was being read (the reader is slower "
+                   "than the channel's slot count allows; copy out, or create it with more slots)";
+        case errc::too_many_waiters:
+            return "all 64 waiter slots of the notification are in use";
         }
         return "unknown winmmf error";
     }
@@ -167,6 +199,17 @@ public:
             return std::errc::operation_canceled;
         case errc::lock_violation:
             return std::errc::operation_not_permitted;
+        case errc::invalid_slot_count:
+            return std::errc::invalid_argument;
+        case errc::channel_has_writer:
+            return std::errc::device_or_resource_busy;
+        case errc::writer_gone:
+            return std::errc::broken_pipe;
+        case errc::buffer_too_small:
+            return std::errc::message_size;
+        case errc::frame_overwritten:
+        case errc::too_many_waiters:
+            return std::errc::resource_unavailable_try_again;
         default:
             return {value, *this};
         }

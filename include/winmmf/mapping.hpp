@@ -10,6 +10,7 @@
 #pragma once
 
 #include <winmmf/acquire.hpp>
+#include <winmmf/detail/section_errors.hpp>
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/error.hpp>
 #include <winmmf/guard.hpp>
@@ -38,11 +39,21 @@ struct open_options {
     // size is read from the kernel); a larger value than the mapping has fails with
     // errc::too_large.
     std::size_t expected_size = 0;
+    // Whether to map with FILE_MAP_LARGE_PAGES, which Windows 10 1703 and later need to give an
+    // opener a large-page view of a section created with large pages (without it the view
+    // works, with small pages). `required` fails if MapViewOfFile refuses the flag; `preferred`
+    // maps normally then.
+    large_page_mode large_pages = large_page_mode::off;
 };
 
 struct create_options {
     // Passed to CreateFileMappingW unchanged; null gives the creator's default descriptor.
+    // security_descriptor (security.hpp) builds one from SDDL or a preset.
     SECURITY_ATTRIBUTES* security_attributes = nullptr;
+    // Large pages: the size is rounded to GetLargePageMinimum(), SeLockMemoryPrivilege is
+    // switched on if the account holds it, and the section is created with SEC_LARGE_PAGES
+    // and mapped with FILE_MAP_LARGE_PAGES. See large_page_mode.
+    large_page_mode large_pages = large_page_mode::off;
 };
 
 template <lock_policy LockPolicy>
@@ -158,6 +169,8 @@ public:
         name_ = object_name{};
         access_ = access_mode::read_write;
         created_ = false;
+        large_pages_ = false;
+        large_page_fallback_.clear();
     }
 
     // ---- what it is ---------------------------------------------------------------------
@@ -172,6 +185,13 @@ public:
     std::size_t capacity() const noexcept { return layout_.capacity; }
     // The section size as the kernel has it, header included.
     std::uint64_t section_size() const noexcept { return layout_.section_size; }
+
+    // True if the view is mapped with large pages: created with SEC_LARGE_PAGES and mapped with
+    // FILE_MAP_LARGE_PAGES, or (opened) mapped with FILE_MAP_LARGE_PAGES and accepted.
+    bool large_pages() const noexcept { return large_pages_; }
+    // Why large_page_mode::preferred got normal pages (errc::large_page_privilege_missing,
+    // ERROR_NOT_SUPPORTED, ERROR_NO_SYSTEM_RESOURCES, ...); empty when it did not fall back.
+    const std::error_code& large_page_fallback() const noexcept { return large_page_fallback_; }
 
     access_mode access() const noexcept { return access_; }
     bool writable() const noexcept { return access_ == access_mode::read_write; }
@@ -311,6 +331,33 @@ public:
         finish_copy(guard, ec);
     }
 
+    // ---- stale locks (policies without owner identity) -------------------------------------
+
+    // The documented reset for a compatible_lock whose holder is known to be dead: a process
+    // killed while holding it, or a creator killed between WinMMF's "uninitialized" store and
+    // its publish. It clears the word without asking anyone, so it breaks mutual exclusion if
+    // the holder is in fact alive: call it only when you know (you killed the holder, or a
+    // supervisor saw it exit). Returns the value it replaced. Refused on a read-only view
+    // (errc::read_only); see docs/reliability.md. robust_lock needs no such call.
+    template <class P = LockPolicy>
+        requires requires(P& p, std::error_code& ec) { p.force_unlock(ec); }
+    auto force_unlock_stale_lock()
+    {
+        std::error_code ec;
+        const auto previous = force_unlock_stale_lock(ec);
+        throw_if_failed(ec, "force_unlock_stale_lock");
+        return previous;
+    }
+    template <class P = LockPolicy>
+        requires requires(P& p, std::error_code& ec) { p.force_unlock(ec); }
+    auto force_unlock_stale_lock(std::error_code& ec) noexcept
+    {
+        if (!check_open(ec) || !check_writable(ec)) {
+            return decltype(lock_.force_unlock(ec)){};
+        }
+        return lock_.force_unlock(ec);
+    }
+
     void swap(basic_memory_mapped_file& other) noexcept
     {
         using std::swap;
@@ -322,6 +369,8 @@ public:
         swap(default_acquire_, other.default_acquire_);
         swap(access_, other.access_);
         swap(created_, other.created_);
+        swap(large_pages_, other.large_pages_);
+        swap(large_page_fallback_, other.large_page_fallback_);
     }
     friend void swap(basic_memory_mapped_file& a, basic_memory_mapped_file& b) noexcept { a.swap(b); }
 
@@ -340,30 +389,39 @@ private:
         }
         const bool writable = how != disposition::open_only ||
                               open_opts.access == access_mode::read_write;
-        const DWORD view_access = writable ? (FILE_MAP_READ | FILE_MAP_WRITE) : FILE_MAP_READ;
+        // Opening never asks for FILE_MAP_ALL_ACCESS (nor needs SeCreateGlobalPrivilege, even in
+        // Global\): a DACL that grants read, or read and write, is enough.
+        const DWORD open_access = view_access(writable, false);
 
         detail::unique_handle section;
         bool created = false;
         mapping_layout layout;
+        detail::large_page_plan large;
         if (how == disposition::open_only) {
-            section = detail::unique_handle(::OpenFileMappingW(view_access, FALSE, name.c_str()));
+            section = detail::unique_handle(::OpenFileMappingW(open_access, FALSE, name.c_str()));
             if (!section) {
-                const DWORD error = ::GetLastError();
-                return error == ERROR_FILE_NOT_FOUND ? make_error_code(errc::not_found)
-                                                     : detail::win32_error(error);
+                return detail::open_error(::GetLastError());
             }
         } else {
-            if (const errc e = compute_layout(size, header_size,
-                                              detail::system_memory_info().page_size, layout);
-                e != errc{}) {
-                return e;
+            if (const std::error_code refused = detail::plan_large_pages(create_opts.large_pages, large)) {
+                return refused;
             }
-            section = detail::unique_handle(::CreateFileMappingW(
-                INVALID_HANDLE_VALUE, create_opts.security_attributes, PAGE_READWRITE | SEC_COMMIT,
-                static_cast<DWORD>(layout.section_size >> 32),
-                static_cast<DWORD>(layout.section_size & 0xFFFFFFFFu), name.c_str()));
-            if (!section) {
-                return detail::last_error();
+            for (;;) {
+                if (const errc e = compute_layout(size, header_size, large.page_size, layout);
+                    e != errc{}) {
+                    return e;
+                }
+                section = detail::unique_handle(::CreateFileMappingW(
+                    INVALID_HANDLE_VALUE, create_opts.security_attributes,
+                    section_attributes(large.large), static_cast<DWORD>(layout.section_size >> 32),
+                    static_cast<DWORD>(layout.section_size & 0xFFFFFFFFu), name.c_str()));
+                if (section) {
+                    break;
+                }
+                const DWORD error = ::GetLastError();
+                if (!detail::fall_back_from_large_pages(create_opts.large_pages, error, large)) {
+                    return detail::create_error(name, error, large.large);
+                }
             }
             // CreateFileMappingW hands back an existing object (ignoring our size) and says so
             // only through the last error, which must be read before anything else runs.
@@ -374,9 +432,19 @@ private:
         }
 
         // A new section gets a view of exactly our layout; an existing one is mapped whole
-        // (length 0) and measured, because its creator chose the size.
-        detail::unique_view view(::MapViewOfFile(section.get(), view_access, 0, 0,
-                                                 created ? layout.view_size : 0));
+        // (length 0) and measured, because its creator chose the size. A large-page section is
+        // mapped with FILE_MAP_LARGE_PAGES; an opener that asked for large pages tries the flag.
+        const large_page_mode open_large =
+            how == disposition::open_only ? open_opts.large_pages : create_opts.large_pages;
+        bool large_view = created ? large.large : open_large != large_page_mode::off;
+        std::error_code large_fallback = created ? large.fallback : std::error_code{};
+        detail::unique_view view(::MapViewOfFile(section.get(), view_access(writable, large_view),
+                                                 0, 0, created ? layout.view_size : 0));
+        if (!view && !created && large_view && open_large == large_page_mode::preferred) {
+            large_fallback = detail::last_error();
+            large_view = false;
+            view = detail::unique_view(::MapViewOfFile(section.get(), open_access, 0, 0, 0));
+        }
         if (!view) {
             return detail::last_error();
         }
@@ -406,6 +474,8 @@ private:
         name_ = name;
         access_ = writable ? access_mode::read_write : access_mode::read_only;
         created_ = created;
+        large_pages_ = large_view;
+        large_page_fallback_ = large_fallback;
         return {};
     }
 
@@ -469,8 +539,11 @@ private:
         }
         std::error_code name_ec;
         const object_name name = object_name::make(requested, name_ec);
+        // The usual cause of not_found is the wrong namespace; say so when the other one has it.
+        const std::string hint =
+            !name_ec && ec == errc::not_found ? detail::not_found_hint(name) : std::string();
         detail::throw_error(ec, std::string("winmmf: ") + what + " " +
-                                    (name_ec ? std::string("(invalid name)") : name.to_utf8()));
+                                    (name_ec ? std::string("(invalid name)") : name.to_utf8()) + hint);
     }
 
     void close_quietly() noexcept
@@ -487,6 +560,8 @@ private:
     acquire_mode default_acquire_ = acquire_mode::wait_for(default_lock_timeout);
     access_mode access_ = access_mode::read_write;
     bool created_ = false;
+    bool large_pages_ = false;
+    std::error_code large_page_fallback_;
 };
 
 using memory_mapped_file = basic_memory_mapped_file<compatible_lock>;

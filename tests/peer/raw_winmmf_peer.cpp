@@ -144,9 +144,10 @@ struct mapping {
 // As WinMMF does it: a section of size + 4 bytes and a view of the same length.
 bool create(mapping& m, const std::wstring& name, std::size_t size)
 {
-    const unsigned long long total = size + 4;
+    const std::size_t total = size + 4;
+    const unsigned long long total64 = total;
     m.section = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE,
-                                   static_cast<DWORD>(total >> 32), static_cast<DWORD>(total), name.c_str());
+                                   static_cast<DWORD>(total64 >> 32), static_cast<DWORD>(total64), name.c_str());
     if (!m.section) return false;
     m.view = static_cast<unsigned char*>(MapViewOfFile(m.section, FILE_MAP_ALL_ACCESS, 0, 0, total));
     if (!m.view) return false;
