@@ -9,10 +9,11 @@
 // writer releases the lock normally - the writer that was told repairs or discards the data,
 // then unlocks. Readers that die are cleared without a report: they cannot have changed data.
 //
-// The uncontended lock and unlock are one compare-exchange each, as with compatible_lock;
-// system calls (the liveness checks) happen only while waiting. The state machine lives in
-// robust_word.hpp, platform-independent; this file adds the Win32 side: who we are, whether
-// another process still runs, and how a waiter sleeps.
+// Uncontended, a write lock is one compare-exchange plus a look at the reader summary next to
+// the writer word, and its unlock one compare-exchange; a read lock and its unlock are two
+// read-modify-writes each. System calls (the liveness checks) happen only while waiting. The
+// state machine lives in robust_word.hpp, platform-independent; this file adds the Win32 side:
+// who we are, whether another process still runs, and how a waiter sleeps.
 //
 // The layout differs from WinMMF's: a 1024-byte header (user data starts at offset 1024)
 // whose first word is lock_word::robust_layout_marker. A WinMMF peer reads that word as
@@ -39,11 +40,11 @@ namespace winmmf {
 
 namespace detail {
 
+// Read once per handle (robust_lock keeps it), not per lock call.
 inline robust_word::identity current_robust_identity() noexcept
 {
-    static const robust_word::identity self{current_process().pid,
-                                            robust_word::creation_tag(current_process().creation_time)};
-    return self;
+    const process_identity& self = current_process();
+    return {self.pid, robust_word::creation_tag(self.creation_time)};
 }
 
 // False only when the holder is certainly gone: no process with its id, a signalled process
@@ -117,8 +118,7 @@ public:
     {
         robust_lock lock(header);
         detail::robust_environment env;
-        ec = robust_word::initialize(lock.shared(), detail::current_robust_identity(),
-                                     default_lock_timeout, default_recovery_bound, env);
+        ec = robust_word::initialize(lock.shared(), lock.me_, default_lock_timeout, default_recovery_bound, env);
         return lock;
     }
 
@@ -129,8 +129,8 @@ public:
     {
         robust_lock lock(header);
         detail::robust_environment env;
-        ec = robust_word::attach(lock.shared(), detail::current_robust_identity(), default_lock_timeout,
-                                 default_recovery_bound, env, detail::is_writable(header));
+        ec = robust_word::attach(lock.shared(), lock.me_, default_lock_timeout, default_recovery_bound, env,
+                                 detail::is_writable(header));
         return lock;
     }
 
@@ -141,13 +141,11 @@ public:
         }
         detail::robust_environment env;
         const robust_word::lock_result r =
-            robust_word::lock_shared(shared(), detail::current_robust_identity(), detail::reader_slot_hint(),
-                                     mode, recovery_bound(), env);
+            robust_word::lock_shared(shared(), me_, detail::reader_slot_hint(), mode, recovery_bound(), env);
         if (r.error != errc{}) {
             ec = r.error;
             return false;
         }
-        state_ = holding::shared;
         slot_ = r.slot;
         report(r, ec);
         return true;
@@ -155,12 +153,11 @@ public:
 
     void unlock_shared(std::error_code& ec) noexcept
     {
-        if (state_ != holding::shared) {
-            ec = errc::lock_violation;
+        if (slot_ >= robust_word::reader_slots) {
+            ec = errc::lock_violation; // no shared lock held through this handle
             return;
         }
-        const errc e = robust_word::unlock_shared(shared(), detail::current_robust_identity(), slot_);
-        state_ = holding::none;
+        const errc e = robust_word::unlock_shared(shared(), me_, slot_);
         slot_ = robust_word::no_slot;
         ec = e;
     }
@@ -171,25 +168,24 @@ public:
             return false;
         }
         detail::robust_environment env;
-        const robust_word::lock_result r = robust_word::lock_exclusive(
-            shared(), detail::current_robust_identity(), mode, recovery_bound(), env);
+        const robust_word::lock_result r = robust_word::lock_exclusive(shared(), me_, mode, recovery_bound(), env);
         if (r.error != errc{}) {
             ec = r.error;
             return false;
         }
-        state_ = holding::exclusive;
+        slot_ = exclusive;
         report(r, ec);
         return true;
     }
 
     void unlock(std::error_code& ec) noexcept
     {
-        if (state_ != holding::exclusive) {
+        if (slot_ != exclusive) {
             ec = errc::lock_violation;
             return;
         }
-        const errc e = robust_word::unlock_exclusive(shared(), detail::current_robust_identity());
-        state_ = holding::none;
+        const errc e = robust_word::unlock_exclusive(shared(), me_);
+        slot_ = robust_word::no_slot;
         ec = e;
     }
 
@@ -218,12 +214,15 @@ public:
         return header_ != nullptr ? robust_word::inspect(shared()) : robust_word::snapshot{};
     }
 
-    bool holds_lock() const noexcept { return state_ != holding::none; }
+    bool holds_lock() const noexcept { return slot_ != robust_word::no_slot; }
 
 private:
-    enum class holding : std::uint8_t { none, shared, exclusive };
+    // slot_ while the handle holds the exclusive lock; a shared lock keeps its reader slot
+    // there, and no lock no_slot.
+    static constexpr std::uint16_t exclusive = robust_word::no_slot - 1;
+    static_assert(exclusive >= robust_word::reader_slots);
 
-    explicit robust_lock(std::byte* header) noexcept : header_(header) {}
+    explicit robust_lock(std::byte* header) noexcept : header_(header), me_(detail::current_robust_identity()) {}
 
     robust_word::header& shared() const noexcept { return *reinterpret_cast<robust_word::header*>(header_); }
 
@@ -233,7 +232,7 @@ private:
             ec = errc::not_open;
             return false;
         }
-        if (state_ != holding::none) {
+        if (slot_ != robust_word::no_slot) {
             ec = errc::lock_violation; // this handle already holds a lock; lock through a copy
             return false;
         }
@@ -250,14 +249,16 @@ private:
     }
 
     std::byte* header_ = nullptr;
+    // This process, as every lock it takes is tagged: fixed for the life of the process, so
+    // it is looked up once per handle instead of on every lock and unlock.
+    robust_word::identity me_{};
     std::uint32_t bound_us_ = static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(default_recovery_bound).count());
     std::uint16_t slot_ = robust_word::no_slot;
-    holding state_ = holding::none;
 };
 
 static_assert(lock_policy<robust_lock>);
-static_assert(sizeof(robust_lock) <= 16, "guards copy the policy; keep it small");
+static_assert(sizeof(robust_lock) <= 24, "guards copy the policy; keep it small");
 
 using robust_memory_mapped_file = basic_memory_mapped_file<robust_lock>;
 using robust_read_guard = robust_memory_mapped_file::read_guard;

@@ -7,7 +7,7 @@
 // oracle, and can prove the recovery bound without measuring time. robust_lock.hpp plugs in
 // the Win32 environment. docs/reliability.md explains the design and its costs.
 //
-// The header (1024 bytes, at offset 0 of the mapping; user data follows it):
+// The header (1024 bytes, at offset 0 of the mapping; user data follows it), layout version 2:
 //
 //   offset  size  field
 //        0     4  marker      lock_word::robust_layout_marker: WinMMF peers and compatible_lock
@@ -16,11 +16,25 @@
 //        8     8  init        0, the identity of the process initialising, or ready_value
 //       16     8  writer      0 / dirty: free; identity [+ held] [+ dirty]: a writer
 //       24     8  recoveries  how many dead holders were cleared (diagnostics)
-//       32    32  reserved    zero
-//       64   960  readers     120 slots: 0 free, or the identity of one shared holder
+//       32    16  occupied    summary of the reader slots: bit i of word i / 64 is set while
+//                             slot i may hold a reader inside the lock (bits 120-127 zero)
+//       48    16  reserved    zero
+//       64   960  readers     120 slots: 0 free, the identity of one shared holder, or
+//                             reclaim_bit + the identity of a process clearing a dead holder
+//
+// Every field is a fixed-width integer at a naturally aligned offset, so 32- and 64-bit
+// processes see the same layout (the static_asserts below) and share one mapping.
 //
 // An identity is a process id (bits 0-31) and 30 bits of a hash of the process's creation
 // time (bits 32-61), so a process that reuses a dead holder's id is not taken for it.
+//
+// Why the summary: a writer must know that no reader is inside. Scanning all 120 slots on
+// every acquisition cost 960 bytes of loads; the summary lets the uncontended writer decide
+// from the cache line that holds the writer word. A reader sets its bit after it has claimed
+// its slot and before it looks at the writer word again, and clears it before it frees the
+// slot; the writer reads the summary after it has claimed the writer word. All four accesses
+// are seq_cst, so a reader and a writer that race always see one another (Dekker), and a set
+// bit always belongs to a slot that is not free.
 #pragma once
 
 #include <winmmf/acquire.hpp>
@@ -30,6 +44,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
@@ -57,6 +72,11 @@ inline constexpr word_type held_bit = word_type{1} << 62;
 // Writer word only. A writer died holding the lock: every acquirer is told owner_dead until a
 // writer releases the lock normally (the writer that was told repairs the data, then unlocks).
 inline constexpr word_type dirty_bit = word_type{1} << 63;
+// Reader slots only. The slot of a dead holder is being cleared by the process whose identity
+// accompanies this bit. No reader's identity has it, so no unlock and no new reader can mistake
+// the slot for theirs while its summary bit is cleared; and if the clearing process dies too,
+// the next scan finds a dead identity here and finishes the job.
+inline constexpr word_type reclaim_bit = word_type{1} << 62;
 
 // 30 bits of a bijective 64-bit mix (splitmix64's finaliser) of the creation time: two
 // different creation times share a tag with probability 2^-30, and only a process that got a
@@ -83,8 +103,11 @@ constexpr identity owner_of(word_type w) noexcept
 }
 
 inline constexpr std::size_t reader_slots = 120;
+inline constexpr std::size_t summary_words = 2;
 inline constexpr std::uint16_t no_slot = 0xFFFF;
-inline constexpr std::uint32_t layout_version = 1;
+// 1: no summary, writers scanned every slot. 2: the occupied summary. Processes of different
+// versions refuse each other's mappings (attach): a version 1 reader does not set summary bits.
+inline constexpr std::uint32_t layout_version = 2;
 // Bit 63 keeps it apart from every identity; the low bits name the layout, so a future
 // layout is told apart from a corrupt word (ready_family).
 inline constexpr word_type ready_family = dirty_bit;
@@ -96,12 +119,26 @@ struct header {
     word_type init;
     word_type writer;
     word_type recoveries;
-    word_type reserved[4];
+    word_type occupied[summary_words];
+    word_type reserved[2];
     word_type readers[reader_slots];
 };
 static_assert(sizeof(header) == 1024);
-static_assert(offsetof(header, init) == 8 && offsetof(header, writer) == 16 &&
+static_assert(offsetof(header, init) == 8 && offsetof(header, writer) == 16 && offsetof(header, recoveries) == 24 &&
+              offsetof(header, occupied) == 32 && offsetof(header, reserved) == 48 &&
               offsetof(header, readers) == 64);
+static_assert(reader_slots <= 64 * summary_words);
+
+// Where slot i's bit lives in the summary.
+constexpr std::size_t summary_index(std::size_t slot) noexcept { return slot / 64; }
+constexpr word_type summary_bit(std::size_t slot) noexcept { return word_type{1} << (slot % 64); }
+// The bits of summary word k that name a slot; any other bit set is corruption.
+constexpr word_type summary_mask(std::size_t k) noexcept
+{
+    const std::size_t first = 64 * k;
+    const std::size_t count = reader_slots > first ? std::min<std::size_t>(reader_slots - first, 64) : 0;
+    return count == 64 ? ~word_type{0} : (word_type{1} << count) - 1;
+}
 
 inline std::atomic_ref<word_type> ref(word_type& w) noexcept { return std::atomic_ref<word_type>(w); }
 inline std::atomic_ref<std::uint32_t> ref(std::uint32_t& w) noexcept
@@ -123,16 +160,33 @@ constexpr writer_state classify_writer(word_type w) noexcept
     return (w & ~dirty_bit) == 0 ? writer_state::free : writer_state::corrupt;
 }
 
-constexpr bool is_valid_slot(word_type s) noexcept
+enum class slot_state : std::uint8_t {
+    free,       // 0
+    reader,     // an identity: a reader inside, arriving (bit not set yet) or leaving (bit cleared)
+    reclaiming, // reclaim_bit + the identity of the process clearing a dead holder's slot
+    corrupt,    // anything else: bit 63, or no process id
+};
+
+constexpr slot_state classify_slot(word_type s) noexcept
 {
-    return s == 0 || ((s & ~identity_mask) == 0 && owner_of(s).pid != 0);
+    if (s == 0) {
+        return slot_state::free;
+    }
+    if ((s & dirty_bit) != 0 || owner_of(s).pid == 0) {
+        return slot_state::corrupt;
+    }
+    return (s & reclaim_bit) != 0 ? slot_state::reclaiming : slot_state::reader;
 }
+
+constexpr bool is_valid_slot(word_type s) noexcept { return classify_slot(s) != slot_state::corrupt; }
 
 // What a waiter needs from the platform.
 //   now()          monotonic time since any fixed point
 //   alive(id)      false only when the process is certainly gone (see detail/process.hpp)
 //   pause(d)       give the CPU back for at most d (spin, yield, then sleep)
 //   relax()        one spin-loop hint (acquire_mode::spin)
+// Optionally, at(step) (see `step` below): the tests' environments take a snapshot there to
+// stage a death at that point; the Win32 environment has none, and then it costs nothing.
 template <class E>
 concept environment = requires(E& e, identity id, std::chrono::nanoseconds d) {
     { e.now() } -> std::same_as<std::chrono::nanoseconds>;
@@ -140,6 +194,22 @@ concept environment = requires(E& e, identity id, std::chrono::nanoseconds d) {
     { e.pause(d) };
     { e.relax() };
 };
+
+// The points inside one operation where a process that dies leaves a state that is not the
+// state before or after the operation: right after each shared write that is not its last.
+enum class step : std::uint8_t {
+    writer_claimed,      // the writer word names us (with held); the summary is not read yet
+    writer_waiting,      // readers are in: the claim is kept, held cleared
+    reader_claimed,      // a reader slot names us; its summary bit is not set yet
+    reader_published,    // the summary bit is set; the writer word is not read again yet
+    reader_leaving,      // the summary bit is cleared (unlock, or backing off); the slot not freed
+    reclaim_started,     // recovery: a dead holder's slot names us (reclaim_bit); bit not cleared
+    reclaim_unpublished, // recovery: the slot's summary bit is cleared; the slot not freed
+    reclaim_freed,       // recovery: the slot is free; recoveries not counted yet
+};
+
+// For the calls that take no environment.
+struct no_observer {};
 
 // The time between two liveness checks of the same wait: half the recovery bound, so a
 // holder that dies is noticed within the bound even if it dies just after a check.
@@ -157,31 +227,29 @@ struct lock_result {
     std::uint16_t slot = no_slot; // the reader slot a shared lock took
 };
 
-// What one scan for dead holders found; for diagnostics and tests.
+// The shared state at one moment (each word read once, so not a consistent cut while others
+// lock); for diagnostics and tests.
 struct snapshot {
     std::uint32_t marker = 0;
     word_type init = 0;
     word_type writer = 0;
     word_type recoveries = 0;
-    std::size_t readers = 0; // occupied reader slots
+    std::size_t readers = 0; // reader slots not free (holders, arriving or leaving readers, ones being cleared)
+    std::array<word_type, summary_words> occupied{};
+    // The writer word, a reader slot or the summary holds a value no step of the protocol
+    // writes: every lock call that meets it reports corrupt_lock_word, and so does attach.
+    bool corrupt = false;
 };
 
-inline snapshot inspect(header& h) noexcept
-{
-    snapshot s;
-    s.marker = ref(h.marker).load(std::memory_order_acquire);
-    s.init = ref(h.init).load(std::memory_order_acquire);
-    s.writer = ref(h.writer).load(std::memory_order_acquire);
-    s.recoveries = ref(h.recoveries).load(std::memory_order_acquire);
-    for (word_type& slot : h.readers) {
-        if (ref(slot).load(std::memory_order_acquire) != 0) {
-            ++s.readers;
-        }
-    }
-    return s;
-}
-
 namespace detail {
+
+template <class E>
+void at(E& env, step s) noexcept
+{
+    if constexpr (requires { env.at(s); }) {
+        env.at(s);
+    }
+}
 
 // Liveness answers for one scan: each distinct holder is asked about once.
 template <environment Env>
@@ -214,34 +282,106 @@ private:
     std::size_t used_ = 0;
 };
 
+inline std::atomic_ref<word_type> summary_of(header& h, std::size_t slot) noexcept
+{
+    return ref(h.occupied[summary_index(slot)]);
+}
+
+// Bits in the summary that name no slot. Each word is checked on its own, and no step ever
+// sets such a bit, so this is never a transient view.
+inline bool summary_is_corrupt(header& h) noexcept
+{
+    for (std::size_t k = 0; k < summary_words; ++k) {
+        if ((ref(h.occupied[k]).load(std::memory_order_seq_cst) & ~summary_mask(k)) != 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Frees slot `index`, which names `mine` (a reader leaving, or backing off). The bit goes
+// first: from the moment the slot is free another reader may claim it and set the bit again,
+// and nobody but that reader may clear it then.
+template <class Env>
+bool leave_slot(header& h, std::size_t index, word_type mine, Env& env) noexcept
+{
+    summary_of(h, index).fetch_and(~summary_bit(index), std::memory_order_seq_cst);
+    at(env, step::reader_leaving);
+    word_type expected = mine;
+    return ref(h.readers[index]).compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
+}
+
+// Clears the slot of a dead holder, last seen holding `seen`. Only the process whose
+// compare-exchange moves the slot to reclaim_bit + `mine` goes on, and while the slot names it
+// nobody can claim the slot, so the bit it clears is the dead holder's (or already clear) and
+// never a new reader's. If this process dies half-way, the slot names a dead process again and
+// the next scan repeats the steps. Counted once, when the slot is free.
+template <class Env>
+bool reclaim_slot(header& h, std::size_t index, word_type seen, word_type mine, Env& env) noexcept
+{
+    auto slot = ref(h.readers[index]);
+    const word_type reclaiming = mine | reclaim_bit;
+    if (!slot.compare_exchange_strong(seen, reclaiming, std::memory_order_seq_cst)) {
+        return false; // it changed hands meanwhile: whoever has it now was not judged
+    }
+    at(env, step::reclaim_started);
+    summary_of(h, index).fetch_and(~summary_bit(index), std::memory_order_seq_cst);
+    at(env, step::reclaim_unpublished);
+    word_type expected = reclaiming;
+    slot.compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
+    at(env, step::reclaim_freed);
+    ref(h.recoveries).fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+enum class scan_result : std::uint8_t {
+    nothing,   // nobody dead, nothing impossible
+    recovered, // at least one dead holder cleared
+    corrupt,   // a word holds a value no step writes (dead holders were still cleared)
+};
+
 // Clears every holder that is certainly dead: a dead writer's claim (marking the data dirty
-// if it held the lock), and the slots of dead readers. Each clear is a compare-exchange from
-// the exact value seen, so a slot or word that changed hands meanwhile is left alone. Never
-// touches `mine` (the caller's own process is alive).
+// if it held the lock), the slots of dead readers - whether or not their summary bit is set,
+// so a reader that died between claiming its slot and setting its bit, or between clearing
+// its bit and freeing its slot, does not leak the slot - and slots whose clearing process
+// died. Each change starts with a compare-exchange from the exact value seen, so a slot or
+// word that changed hands meanwhile is left alone. Never touches `mine` (the caller's own
+// process is alive). Every slot is looked at here, so a corrupt one is reported here.
 template <environment Env>
-bool recover_dead(header& h, word_type mine, Env& env) noexcept
+scan_result recover_dead(header& h, word_type mine, Env& env) noexcept
 {
     liveness_cache<Env> cache(env);
     bool recovered = false;
+    bool corrupt = summary_is_corrupt(h);
     auto writer = ref(h.writer);
     word_type w = writer.load(std::memory_order_seq_cst);
-    if (classify_writer(w) == writer_state::owned && (w & identity_mask) != mine && !cache.alive(w)) {
+    const writer_state state = classify_writer(w);
+    if (state == writer_state::corrupt) {
+        corrupt = true;
+    } else if (state == writer_state::owned && (w & identity_mask) != mine && !cache.alive(w)) {
         const word_type freed = (w & held_bit) != 0 ? dirty_bit : (w & dirty_bit);
         if (writer.compare_exchange_strong(w, freed, std::memory_order_seq_cst)) {
             ref(h.recoveries).fetch_add(1, std::memory_order_relaxed);
             recovered = true;
         }
     }
-    for (word_type& slot : h.readers) {
-        word_type s = ref(slot).load(std::memory_order_seq_cst);
-        if (s != 0 && is_valid_slot(s) && s != mine && !cache.alive(s)) {
-            if (ref(slot).compare_exchange_strong(s, 0, std::memory_order_seq_cst)) {
-                ref(h.recoveries).fetch_add(1, std::memory_order_relaxed);
+    for (std::size_t i = 0; i < reader_slots; ++i) {
+        const word_type s = ref(h.readers[i]).load(std::memory_order_seq_cst);
+        switch (classify_slot(s)) {
+        case slot_state::free:
+            break;
+        case slot_state::corrupt:
+            corrupt = true;
+            break;
+        case slot_state::reader:
+        case slot_state::reclaiming:
+            if ((s & identity_mask) != mine && !cache.alive(s) && reclaim_slot(h, i, s, mine, env)) {
                 recovered = true;
             }
+            break;
         }
     }
-    return recovered;
+    return corrupt ? scan_result::corrupt : recovered ? scan_result::recovered : scan_result::nothing;
 }
 
 // The writer side of one lock call. The claim on the writer word outlives a failed attempt:
@@ -251,12 +391,16 @@ class writer_attempt {
 public:
     writer_attempt(header& h, identity me) noexcept : h_(h), mine_(pack(me)) {}
 
-    errc operator()() noexcept
+    template <class Env>
+    errc operator()(Env& env) noexcept
     {
         auto writer = ref(h_.writer);
+        word_type current = 0;
         if (!claimed_) {
-            word_type w = writer.load(std::memory_order_seq_cst);
-            for (;;) {
+            // Expect the free, clean word: no load first, so the cache line is fetched once,
+            // for writing. A failed exchange tells us what is there instead.
+            word_type w = 0;
+            while (!writer.compare_exchange_weak(w, mine_ | held_bit | (w & dirty_bit), std::memory_order_seq_cst)) {
                 const writer_state state = classify_writer(w);
                 if (state == writer_state::corrupt) {
                     return errc::corrupt_lock_word;
@@ -264,39 +408,42 @@ public:
                 if (state == writer_state::owned) {
                     return errc::write_locked;
                 }
-                // The fast path claims with held_bit already set: one compare-exchange, and if
-                // no reader is in, the lock is ours.
-                if (writer.compare_exchange_weak(w, mine_ | held_bit | (w & dirty_bit),
-                                                 std::memory_order_seq_cst)) {
-                    dirty_ = w & dirty_bit;
-                    claimed_ = true;
-                    break;
-                }
+            }
+            // The claim carries held_bit already: if no reader is in, the lock is ours without
+            // another write.
+            dirty_ = w & dirty_bit;
+            claimed_ = true;
+            current = mine_ | held_bit | dirty_;
+            at(env, step::writer_claimed);
+        } else {
+            current = writer.load(std::memory_order_seq_cst);
+            if (current != held() && current != pending()) {
+                // Only a liveness misjudgement can take a claim away from a live process.
+                claimed_ = false;
+                return errc::corrupt_lock_word;
             }
         }
-        const word_type held = mine_ | held_bit | dirty_;
-        const word_type pending = mine_ | dirty_;
-        word_type current = writer.load(std::memory_order_seq_cst);
-        if (current != held && current != pending) {
-            // Only a liveness misjudgement can take a claim away from a live process.
-            claimed_ = false;
-            return errc::corrupt_lock_word;
-        }
-        // seq_cst on both sides (claim then scan here; slot then writer word in readers) means
-        // a reader and a writer that race always see at least one another.
+        // seq_cst on both sides (claim, then the summary here; bit, then the writer word in
+        // readers) means a reader and a writer that race always see at least one another.
         const errc readers = reader_refusal();
         if (readers != errc{}) {
             // Not ours yet: a crash from here on must not report owner_dead.
-            if (current == held) {
-                writer.compare_exchange_strong(current, pending, std::memory_order_seq_cst);
+            if (current == held() && writer.compare_exchange_strong(current, pending(), std::memory_order_seq_cst)) {
+                at(env, step::writer_waiting);
             }
             return readers;
         }
-        if (current == pending && !writer.compare_exchange_strong(current, held, std::memory_order_seq_cst)) {
+        if (current == pending() && !writer.compare_exchange_strong(current, held(), std::memory_order_seq_cst)) {
             claimed_ = false;
             return errc::corrupt_lock_word;
         }
         return errc{};
+    }
+
+    errc operator()() noexcept
+    {
+        no_observer none;
+        return (*this)(none);
     }
 
     // Gives back a claim that did not become the lock (timeout, corrupt reader slot).
@@ -307,7 +454,7 @@ public:
         }
         claimed_ = false;
         auto writer = ref(h_.writer);
-        for (word_type expected : {mine_ | dirty_, mine_ | held_bit | dirty_}) {
+        for (word_type expected : {pending(), held()}) {
             if (writer.compare_exchange_strong(expected, dirty_, std::memory_order_seq_cst)) {
                 return;
             }
@@ -317,16 +464,40 @@ public:
     bool owner_died() const noexcept { return dirty_ != 0; }
 
 private:
+    word_type held() const noexcept { return mine_ | held_bit | dirty_; }
+    word_type pending() const noexcept { return mine_ | dirty_; }
+
+    // Readers inside, going only by the summary: a slot whose bit is clear holds nobody who is
+    // inside the lock (a reader arriving there sets the bit before it looks at the writer word
+    // and will see our claim). With no bit set - the uncontended case - no slot is read.
     errc reader_refusal() noexcept
     {
+        std::array<word_type, summary_words> bits{};
+        word_type any = 0;
+        for (std::size_t k = 0; k < summary_words; ++k) {
+            bits[k] = ref(h_.occupied[k]).load(std::memory_order_seq_cst);
+            any |= bits[k];
+        }
+        if (any == 0) {
+            return errc{};
+        }
         errc result{};
-        for (word_type& slot : h_.readers) {
-            const word_type s = ref(slot).load(std::memory_order_seq_cst);
-            if (!is_valid_slot(s)) {
+        for (std::size_t k = 0; k < summary_words; ++k) {
+            if ((bits[k] & ~summary_mask(k)) != 0) {
                 return errc::corrupt_lock_word;
             }
-            if (s != 0) {
-                result = errc::read_locked; // keep scanning: a corrupt slot must be reported
+            for (word_type b = bits[k]; b != 0; b &= b - 1) {
+                const std::size_t i = 64 * k + static_cast<std::size_t>(std::countr_zero(b));
+                switch (classify_slot(ref(h_.readers[i]).load(std::memory_order_seq_cst))) {
+                case slot_state::corrupt:
+                    return errc::corrupt_lock_word;
+                case slot_state::free:
+                    break; // its reader has left since we read the summary (bit first, then slot)
+                case slot_state::reader:
+                case slot_state::reclaiming:
+                    result = errc::read_locked; // keep looking: a corrupt slot must be reported
+                    break;
+                }
             }
         }
         return result;
@@ -345,7 +516,8 @@ public:
     {
     }
 
-    errc operator()() noexcept
+    template <class Env>
+    errc operator()(Env& env) noexcept
     {
         auto writer = ref(h_.writer);
         word_type w = writer.load(std::memory_order_seq_cst);
@@ -365,17 +537,27 @@ public:
         if (index == reader_slots) {
             return errc::max_readers;
         }
-        // A writer may have claimed the word between our first look and our slot: it scans
-        // the slots after its claim, we look at the word after ours, so one of us backs off.
+        at(env, step::reader_claimed);
+        // The slot first, then its bit: a set bit always belongs to a slot that is not free,
+        // and a dead reader's slot always names it, so it can be cleared (recover_dead).
+        detail::summary_of(h_, index).fetch_or(summary_bit(index), std::memory_order_seq_cst);
+        at(env, step::reader_published);
+        // A writer may have claimed the word between our first look and our bit: it reads the
+        // summary after its claim, we read the word after our bit, so one of us backs off.
         w = writer.load(std::memory_order_seq_cst);
         if (const errc why = refusal(w); why != errc{}) {
-            word_type expected = mine_;
-            ref(h_.readers[index]).compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
+            leave_slot(h_, index, mine_, env);
             return why;
         }
         slot_ = static_cast<std::uint16_t>(index);
         owner_died_ = (w & dirty_bit) != 0;
         return errc{};
+    }
+
+    errc operator()() noexcept
+    {
+        no_observer none;
+        return (*this)(none);
     }
 
     std::uint16_t slot() const noexcept { return slot_; }
@@ -402,33 +584,47 @@ private:
     bool owner_died_ = false;
 };
 
-// The retry loop of every robust lock call: acquire_with's rules (try_once, wait_for, spin),
-// plus liveness checks while waiting. A check runs first after first_check_delay (or at
-// once for try_once), then every check_interval(bound); sleeps never run past the next check,
-// so a holder that dies while we wait is cleared within `bound` (give or take one sleep's
-// timer granularity). Before giving up for time or tries, one last check runs, so a call never
-// fails because of a holder that is already dead.
+constexpr bool finished(errc e) noexcept { return e == errc{} || !is_transient(e); }
+
+// The retry loop of every robust lock call whose first attempt failed (`result`):
+// acquire_with's rules (try_once, wait_for, spin), plus liveness checks while waiting. A check
+// runs first after first_check_delay (or at once for try_once), then every
+// check_interval(bound); sleeps never run past the next check, so a holder that dies while we
+// wait is cleared within `bound` (give or take one sleep's timer granularity). Before giving
+// up for time or tries, one last check runs, so a call never fails because of a holder that
+// is already dead. A check that meets an impossible word ends the call with corrupt_lock_word.
 template <environment Env, class Attempt>
-errc acquire(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h, word_type mine,
-             Env& env, Attempt& attempt) noexcept
+errc wait(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h, word_type mine, Env& env,
+          Attempt& attempt, errc result) noexcept
 {
-    const auto finished = [](errc e) { return e == errc{} || !is_transient(e); };
-    errc result = attempt();
-    if (finished(result)) {
-        return result;
+    // One liveness check. `nothing` when it changed nothing and found nothing wrong.
+    enum class after { nothing, retried, corrupt };
+    const auto check = [&]() {
+        switch (recover_dead(h, mine, env)) {
+        case scan_result::recovered:
+            result = attempt(env);
+            return after::retried;
+        case scan_result::corrupt:
+            return after::corrupt;
+        case scan_result::nothing:
+            break;
+        }
+        return after::nothing;
+    };
+    if (mode.how() == acquire_mode::kind::try_once) {
+        return check() == after::corrupt ? errc::corrupt_lock_word : result;
     }
     const auto last_chance = [&](errc why) {
-        if (recover_dead(h, mine, env)) {
-            const errc retried = attempt();
-            if (finished(retried)) {
-                return retried;
-            }
+        switch (check()) {
+        case after::corrupt:
+            return errc::corrupt_lock_word;
+        case after::retried:
+            return finished(result) ? result : why;
+        case after::nothing:
+            break;
         }
         return why;
     };
-    if (mode.how() == acquire_mode::kind::try_once) {
-        return last_chance(result);
-    }
     using std::chrono::nanoseconds;
     const nanoseconds interval = check_interval(bound);
     const nanoseconds start = env.now();
@@ -442,13 +638,17 @@ errc acquire(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h
         const nanoseconds now = env.now();
         if (now >= next_check) {
             next_check = now + interval;
-            if (recover_dead(h, mine, env)) {
-                result = attempt();
+            switch (check()) {
+            case after::corrupt:
+                return errc::corrupt_lock_word;
+            case after::retried:
                 ++tries;
                 if (finished(result)) {
                     return result;
                 }
                 continue;
+            case after::nothing:
+                break;
             }
         }
         if (mode.how() == acquire_mode::kind::spin) {
@@ -463,11 +663,22 @@ errc acquire(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h
             env.pause(std::min(deadline, next_check) - now);
         }
         ++tries;
-        result = attempt();
+        result = attempt(env);
         if (finished(result)) {
             return result;
         }
     }
+}
+
+// Every robust lock call: one attempt - the whole of an uncontended call, kept small enough to
+// be inlined into the caller - and the waiting loop only when it failed for a reason that may
+// pass.
+template <environment Env, class Attempt>
+errc acquire(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h, word_type mine,
+             Env& env, Attempt& attempt) noexcept
+{
+    const errc result = attempt(env);
+    return finished(result) ? result : wait(mode, bound, h, mine, env, attempt, result);
 }
 
 // Everything but the marker: what a robust creator writes only after claiming the marker.
@@ -477,6 +688,11 @@ inline bool rest_is_zero(header& h) noexcept
     if (ref(h.reserved0).load(std::memory_order_seq_cst) != 0 || !zero(h.init) || !zero(h.writer) ||
         !zero(h.recoveries)) {
         return false;
+    }
+    for (word_type& w : h.occupied) {
+        if (!zero(w)) {
+            return false;
+        }
     }
     for (word_type& w : h.reserved) {
         if (!zero(w)) {
@@ -497,6 +713,28 @@ constexpr bool is_identity(word_type w) noexcept
 }
 
 } // namespace detail
+
+inline snapshot inspect(header& h) noexcept
+{
+    snapshot s;
+    s.marker = ref(h.marker).load(std::memory_order_acquire);
+    s.init = ref(h.init).load(std::memory_order_acquire);
+    s.writer = ref(h.writer).load(std::memory_order_acquire);
+    s.recoveries = ref(h.recoveries).load(std::memory_order_acquire);
+    s.corrupt = classify_writer(s.writer) == writer_state::corrupt;
+    for (std::size_t k = 0; k < summary_words; ++k) {
+        s.occupied[k] = ref(h.occupied[k]).load(std::memory_order_acquire);
+        s.corrupt = s.corrupt || (s.occupied[k] & ~summary_mask(k)) != 0;
+    }
+    for (word_type& slot : h.readers) {
+        const slot_state state = classify_slot(ref(slot).load(std::memory_order_acquire));
+        if (state != slot_state::free) {
+            ++s.readers;
+        }
+        s.corrupt = s.corrupt || state == slot_state::corrupt;
+    }
+    return s;
+}
 
 // ---- creation and opening ------------------------------------------------------------------
 //
@@ -549,11 +787,13 @@ inline errc publish_ready(header& h, identity me) noexcept
 
 // Checks an existing header, waiting up to `max_wait` for an initialisation in progress and
 // finishing one whose initialiser died (unless the caller's view is read-only, `writable`
-// false: then that case is errc::uninitialized, for a read-write opener to finish). Errors: wrong_lock_policy for a WinMMF or other
-// winmmf layout (a free, all-zero WinMMF mapping only after max_wait, since it looks exactly
-// like a robust section whose creator has not started), not_winmmf_mapping for a first word
-// no winmmf policy writes, corrupt_lock_word for an init word no step writes, timeout when a
-// live initialiser does not finish in time.
+// false: then that case is errc::uninitialized, for a read-write opener to finish). Errors:
+// wrong_lock_policy for a WinMMF or other winmmf layout (a free, all-zero WinMMF mapping only
+// after max_wait, since it looks exactly like a robust section whose creator has not
+// started), unsupported_layout_version for another version of this layout, not_winmmf_mapping
+// for a first word no winmmf policy writes, corrupt_lock_word for an init word no step writes
+// or a ready header whose lock words hold a value no step writes (inspect().corrupt), timeout
+// when a live initialiser does not finish in time.
 template <environment Env>
 errc attach(header& h, identity me, std::chrono::nanoseconds max_wait, std::chrono::nanoseconds bound,
             Env& env, bool writable = true) noexcept
@@ -574,10 +814,12 @@ errc attach(header& h, identity me, std::chrono::nanoseconds max_wait, std::chro
         }
         if (marker == lock_word::robust_layout_marker) {
             if (init == ready_value) {
-                return errc{};
+                // The lock words are read where an uncontended lock never looks (reader slots
+                // whose summary bit is clear): a stray write there is reported at open.
+                return inspect(h).corrupt ? errc::corrupt_lock_word : errc{};
             }
             if ((init & ~word_type{0xFFFFFFFFu}) == ready_family) {
-                return errc::wrong_lock_policy; // another version of the robust layout
+                return errc::unsupported_layout_version; // another version of the robust layout
             }
             word_type takeover = ~word_type{0};
             if (init == 0) {
@@ -632,6 +874,11 @@ errc initialize(header& h, identity me, std::chrono::nanoseconds max_wait, std::
 }
 
 // ---- locking ---------------------------------------------------------------------------------
+//
+// Uncontended, a writer makes one compare-exchange on the writer word and reads the two summary
+// words next to it (one cache line, no reader slot, no system call); unlock is one
+// compare-exchange. A reader makes two read-modify-writes to lock (its slot, its bit) and two
+// to unlock, and reads the writer word twice.
 
 template <environment Env>
 lock_result lock_exclusive(header& h, identity me, const acquire_mode& mode,
@@ -662,30 +909,41 @@ lock_result lock_shared(header& h, identity me, std::size_t hint, const acquire_
 inline errc unlock_exclusive(header& h, identity me) noexcept
 {
     auto writer = ref(h.writer);
-    word_type w = writer.load(std::memory_order_seq_cst);
-    for (;;) {
+    // Expect the usual value (held, not dirty): one compare-exchange, no load first.
+    word_type w = pack(me) | held_bit;
+    while (!writer.compare_exchange_weak(w, 0, std::memory_order_seq_cst)) {
         if (classify_writer(w) == writer_state::corrupt) {
             return errc::corrupt_lock_word;
         }
         if ((w & identity_mask) != pack(me) || (w & held_bit) == 0) {
             return errc::lock_violation;
         }
-        if (writer.compare_exchange_weak(w, 0, std::memory_order_seq_cst)) {
-            return errc{};
-        }
     }
+    return errc{};
 }
 
-inline errc unlock_shared(header& h, identity me, std::uint16_t slot) noexcept
+// Releases the shared lock `me` holds in `slot`. The slot is checked first, so an unlock of a
+// slot that is not ours clears nobody's summary bit.
+template <class Env>
+errc unlock_shared(header& h, identity me, std::uint16_t slot, Env& env) noexcept
 {
     if (slot >= reader_slots) {
         return errc::lock_violation;
     }
-    word_type expected = pack(me);
-    if (ref(h.readers[slot]).compare_exchange_strong(expected, 0, std::memory_order_seq_cst)) {
-        return errc{};
+    const word_type mine = pack(me);
+    const word_type s = ref(h.readers[slot]).load(std::memory_order_seq_cst);
+    if (s != mine) {
+        return is_valid_slot(s) ? errc::lock_violation : errc::corrupt_lock_word;
     }
-    return is_valid_slot(expected) ? errc::lock_violation : errc::corrupt_lock_word;
+    // Nobody else changes the slot of a live reader, so the exchange in leave_slot fails only
+    // after a stray write.
+    return detail::leave_slot(h, slot, mine, env) ? errc{} : errc::corrupt_lock_word;
+}
+
+inline errc unlock_shared(header& h, identity me, std::uint16_t slot) noexcept
+{
+    no_observer none;
+    return unlock_shared(h, me, slot, none);
 }
 
 } // namespace winmmf::robust_word

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -223,6 +224,34 @@ TEST_CASE("forked processes share the WinMMF lock word through a MAP_SHARED mapp
     CHECK(std::atomic_ref<lock_word::word_type>(*word).load() == 0);
 }
 
+// One forked child's share of the robust-lock work. `env_for(n)` makes the environment of the
+// n-th lock call, and of the unlock that follows it, so a test can stage a death at any step.
+template <class EnvFor>
+int robust_child_work(int k, shared_data& d, rw::header& header, EnvFor env_for,
+                      std::uint64_t die_at = ~std::uint64_t{0}, bool die_writing = true)
+{
+    const rw::identity self = native::current_identity();
+    std::uint16_t slot = rw::no_slot;
+    std::uint64_t calls = 0;
+    return child_work(
+        k, d,
+        [&](bool exclusive, bool& owner_died) {
+            auto env = env_for(calls++);
+            const auto mode = acquire_mode::wait_for(60s);
+            const auto r = exclusive ? rw::lock_exclusive(header, self, mode, 20ms, env)
+                                     : rw::lock_shared(header, self, static_cast<std::size_t>(k) * 15, mode, 20ms, env);
+            slot = r.slot;
+            owner_died = r.owner_died;
+            return r.error == errc{};
+        },
+        [&](bool exclusive) {
+            auto env = env_for(calls - 1);
+            return (exclusive ? rw::unlock_exclusive(header, self) : rw::unlock_shared(header, self, slot, env)) ==
+                   errc{};
+        },
+        die_at, die_writing);
+}
+
 TEST_CASE("forked processes share the robust lock; some are SIGKILLed holding it", "[native][fork][robust]")
 {
     shared_region region(sizeof(rw::header));
@@ -232,24 +261,9 @@ TEST_CASE("forked processes share the robust lock; some are SIGKILLed holding it
     // Child 0 dies writing, child 4 dies reading, each a third of the way through.
     const auto die_at = [](int k) { return k == 0 || k == 4 ? ops_per_child / 3 : ~std::uint64_t{0}; };
     const auto statuses = run_children([&](int k) {
-        const rw::identity self = native::current_identity();
-        std::uint16_t slot = rw::no_slot;
-        return child_work(
-            k, region.data(),
-            [&](bool exclusive, bool& owner_died) {
-                native::environment env; // the real /proc oracle
-                const auto mode = acquire_mode::wait_for(60s);
-                const auto r = exclusive ? rw::lock_exclusive(header, self, mode, 20ms, env)
-                                         : rw::lock_shared(header, self, static_cast<std::size_t>(k) * 15, mode, 20ms, env);
-                slot = r.slot;
-                owner_died = r.owner_died;
-                return r.error == errc{};
-            },
-            [&](bool exclusive) {
-                return (exclusive ? rw::unlock_exclusive(header, self) : rw::unlock_shared(header, self, slot)) ==
-                       errc{};
-            },
-            die_at(k), k == 0);
+        // The real /proc oracle for every call.
+        return robust_child_work(k, region.data(), header, [](std::uint64_t) { return native::environment{}; },
+                                 die_at(k), k == 0);
     });
     std::uint64_t total = 0;
     for (int k = 0; k < children; ++k) {
@@ -283,4 +297,112 @@ TEST_CASE("forked processes share the robust lock; some are SIGKILLed holding it
         CHECK(region.data().whole());
     }
     CHECK(rw::unlock_exclusive(header, native::current_identity()) == errc{});
+}
+
+namespace {
+
+// For the next test. A child that is about to die at a step records what it leaves behind
+// (set in each child after fork; last_words must be a plain function).
+struct death_note {
+    std::int32_t step;    // the step it died at, or -1
+    std::int32_t records; // holder records it leaves: its writer claim, its reader slot
+};
+rw::header* dying_header = nullptr;
+rw::identity dying_self{};
+death_note* dying_note = nullptr;
+
+void last_words(rw::step s)
+{
+    const bool reader_step = s == rw::step::reader_claimed || s == rw::step::reader_published ||
+                             s == rw::step::reader_leaving;
+    const bool claims_writer =
+        (std::atomic_ref<rw::word_type>(dying_header->writer).load() & rw::identity_mask) == rw::pack(dying_self);
+    dying_note->step = static_cast<std::int32_t>(s);
+    dying_note->records = (reader_step ? 1 : 0) + (claims_writer ? 1 : 0);
+}
+
+} // namespace
+
+TEST_CASE("forked processes SIGKILLed at each step of the protocol: the survivors recover every one",
+          "[native][fork][robust]")
+{
+    shared_region region(sizeof(rw::header));
+    auto& header = *reinterpret_cast<rw::header*>(region.header());
+    native::environment init_env;
+    REQUIRE(rw::initialize(header, native::current_identity(), 1s, 100ms, init_env) == errc{});
+    void* notes_memory = ::mmap(nullptr, sizeof(death_note) * children, PROT_READ | PROT_WRITE,
+                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(notes_memory != MAP_FAILED);
+    auto* notes = static_cast<death_note*>(notes_memory);
+    for (int k = 0; k < children; ++k) {
+        notes[k] = {-1, 0};
+    }
+    // Write-heavy children die at the writer's steps, balanced ones at the reader's, read-heavy
+    // ones while clearing someone else's slot - if they happen to be the one that clears it
+    // (whoever waits and checks first does). Child 7 lives. The first five are armed from
+    // different ops on; the two recoverers from the start, so they take the first chance.
+    constexpr rw::step death_step[children - 1] = {rw::step::writer_claimed,  rw::step::writer_waiting,
+                                                   rw::step::reader_published, rw::step::reader_claimed,
+                                                   rw::step::reader_leaving,  rw::step::reclaim_started,
+                                                   rw::step::reclaim_unpublished};
+    const auto armed_from = [](int k) { return k < 5 ? ops_per_child / 16 * static_cast<std::uint64_t>(k + 1) : 0; };
+    const auto statuses = run_children([&](int k) {
+        const rw::identity self = native::current_identity();
+        dying_header = &header;
+        dying_self = self;
+        dying_note = &notes[k];
+        const auto env_for = [&](std::uint64_t call) {
+            native::environment env; // the real /proc oracle
+            if (k < children - 1 && call >= armed_from(k)) {
+                env.die_at(death_step[k], &last_words);
+            }
+            return env;
+        };
+        return robust_child_work(k, region.data(), header, env_for);
+    });
+    std::uint64_t total = 0;
+    std::int32_t records = 0;
+    int deaths = 0;
+    for (int k = 0; k < children; ++k) {
+        CAPTURE(k);
+        const int status = statuses[static_cast<std::size_t>(k)];
+        if (WIFSIGNALED(status)) {
+            CHECK(WTERMSIG(status) == SIGKILL);
+            REQUIRE(k < children - 1);
+            CHECK(notes[k].step == static_cast<std::int32_t>(death_step[k]));
+            CHECK(region.data().writes[k] <= writes_of(k, ops_per_child));
+            records += notes[k].records;
+            ++deaths;
+            std::printf("fork test: child %d died at step %d, leaving %d holder record(s)\n", k,
+                        static_cast<int>(notes[k].step), static_cast<int>(notes[k].records));
+        } else {
+            // Its step never came (a recovery that someone else did first): it simply finished.
+            CHECK(WIFEXITED(status));
+            CHECK(WEXITSTATUS(status) == child_ok);
+            CHECK(notes[k].step == -1);
+            CHECK(region.data().writes[k] == writes_of(k, ops_per_child));
+        }
+        total += region.data().writes[k];
+    }
+    std::printf("fork test: %d of %d children died at their step, leaving %d holder records\n", deaths,
+                children - 1, static_cast<int>(records));
+    CHECK(deaths >= 4); // every write lock is claimed, every read lock and unlock passes its steps
+    CHECK(region.data().total == total);
+    // Slots whose bit was never set (died arriving or leaving) block no writer, so nobody had to
+    // clear them yet; one scan clears what is left. Then every record was cleared exactly once.
+    native::environment env;
+    CHECK(rw::detail::recover_dead(header, rw::pack(native::current_identity()), env) != rw::detail::scan_result::corrupt);
+    const auto last = rw::lock_exclusive(header, native::current_identity(), acquire_mode::wait_for(10s), 20ms, env);
+    REQUIRE(last.error == errc{});
+    const auto state = rw::inspect(header);
+    CHECK(state.readers == 0);
+    CHECK(state.occupied[0] == 0);
+    CHECK(state.occupied[1] == 0);
+    CHECK_FALSE(state.corrupt);
+    CHECK(state.recoveries == static_cast<rw::word_type>(records));
+    if (!last.owner_died) {
+        CHECK(region.data().whole());
+    }
+    CHECK(rw::unlock_exclusive(header, native::current_identity()) == errc{});
+    ::munmap(notes_memory, sizeof(death_note) * children);
 }

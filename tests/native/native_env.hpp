@@ -7,6 +7,7 @@
 #include <winmmf/robust_word.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -85,9 +86,30 @@ public:
     }
     void relax() { detail::cpu_relax(); }
 
+    // The process SIGKILLs itself the first time it passes `where` (after `last_words`, if
+    // given): a real death at exactly that step of the protocol (lock_fork_tests).
+    void die_at(robust_word::step where, void (*last_words)(robust_word::step) = nullptr)
+    {
+        dying_ = true;
+        where_ = where;
+        last_words_ = last_words;
+    }
+    void at(robust_word::step s)
+    {
+        if (dying_ && s == where_) {
+            if (last_words_ != nullptr) {
+                last_words_(s);
+            }
+            ::raise(SIGKILL);
+        }
+    }
+
 private:
     bool (*oracle_)(robust_word::identity);
     detail::backoff backoff_;
+    bool dying_ = false;
+    robust_word::step where_{};
+    void (*last_words_)(robust_word::step) = nullptr;
 };
 
 static_assert(robust_word::environment<environment>);

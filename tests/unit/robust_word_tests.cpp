@@ -10,9 +10,17 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
+
+#if defined(_WIN32)
+#include <winmmf/detail/win32.hpp>
+#else
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 using namespace winmmf;
 using namespace std::chrono_literals;
@@ -33,6 +41,9 @@ struct fake_env {
     std::map<std::uint32_t, nanoseconds> death; // pid -> when it dies; alive before
     std::map<std::uint32_t, std::uint32_t> tag_now; // pid -> tag of the process that has it now
     std::vector<nanoseconds> checks;
+    // Called at every rw::step the code under test passes: to stage a death there (snapshot
+    // the header), or to run another process's operation at exactly that point.
+    std::function<void(rw::step)> on_step;
 
     nanoseconds now() const { return clock; }
     bool alive(rw::identity id)
@@ -52,6 +63,12 @@ struct fake_env {
         clock += std::max(std::min(remaining, step), nanoseconds(1)) + oversleep;
     }
     void relax() { clock += 50ns; }
+    void at(rw::step s)
+    {
+        if (on_step) {
+            on_step(s);
+        }
+    }
 };
 
 static_assert(rw::environment<fake_env>);
@@ -74,9 +91,41 @@ struct shared_header {
         std::memcpy(out.data(), h.get(), out.size());
         return out;
     }
+    void restore(const std::vector<unsigned char>& image) { std::memcpy(h.get(), image.data(), sizeof(rw::header)); }
 };
 
 constexpr rw::word_type held_by(rw::identity id) { return rw::pack(id) | rw::held_bit; }
+constexpr rw::word_type reclaimed_by(rw::identity id) { return rw::pack(id) | rw::reclaim_bit; }
+
+bool bit_set(rw::header& h, std::size_t slot)
+{
+    return (h.occupied[rw::summary_index(slot)] & rw::summary_bit(slot)) != 0;
+}
+void set_bit(rw::header& h, std::size_t slot) { h.occupied[rw::summary_index(slot)] |= rw::summary_bit(slot); }
+
+// A reader as it is inside the lock: its slot names it and its summary bit is set.
+void plant_reader(rw::header& h, std::size_t slot, rw::identity id)
+{
+    h.readers[slot] = rw::pack(id);
+    set_bit(h, slot);
+}
+
+// Runs `op` and gives back the header as it was when `op` passed `where` for the first time:
+// the state a process leaves when it dies there. Fails the test if `op` never passes it.
+template <class Op>
+std::vector<unsigned char> state_at(shared_header& h, fake_env& env, rw::step where, Op op)
+{
+    std::vector<unsigned char> image;
+    env.on_step = [&](rw::step s) {
+        if (s == where && image.empty()) {
+            image = h.bytes();
+        }
+    };
+    op();
+    env.on_step = nullptr;
+    REQUIRE_FALSE(image.empty());
+    return image;
+}
 
 } // namespace
 
@@ -89,11 +138,21 @@ TEST_CASE("identities pack into 62 bits and the tag separates reused process ids
     STATIC_CHECK(rw::classify_writer(held_by(me) | rw::dirty_bit) == rw::writer_state::owned);
     STATIC_CHECK(rw::classify_writer(rw::held_bit) == rw::writer_state::corrupt);
     STATIC_CHECK(rw::classify_writer(std::uint64_t{5} << 32) == rw::writer_state::corrupt);
-    STATIC_CHECK(rw::is_valid_slot(0));
-    STATIC_CHECK(rw::is_valid_slot(rw::pack(me)));
-    STATIC_CHECK_FALSE(rw::is_valid_slot(rw::pack(me) | rw::held_bit));
-    STATIC_CHECK_FALSE(rw::is_valid_slot(std::uint64_t{7} << 32));
+    STATIC_CHECK(rw::classify_slot(0) == rw::slot_state::free);
+    STATIC_CHECK(rw::classify_slot(rw::pack(me)) == rw::slot_state::reader);
+    STATIC_CHECK(rw::classify_slot(reclaimed_by(me)) == rw::slot_state::reclaiming);
+    STATIC_CHECK(rw::classify_slot(rw::pack(me) | rw::dirty_bit) == rw::slot_state::corrupt);
+    STATIC_CHECK(rw::classify_slot(rw::reclaim_bit) == rw::slot_state::corrupt); // reclaimed by nobody
+    STATIC_CHECK(rw::classify_slot(std::uint64_t{7} << 32) == rw::slot_state::corrupt);
+    STATIC_CHECK(rw::is_valid_slot(reclaimed_by(me)));
+    STATIC_CHECK_FALSE(rw::is_valid_slot(rw::pack(me) | rw::dirty_bit));
+    STATIC_CHECK(reclaimed_by(me) != rw::pack(me)); // no identity equals a slot being reclaimed
     STATIC_CHECK((rw::ready_value & ~rw::identity_mask) != 0); // never mistaken for an identity
+    // Slot i has bit i % 64 of summary word i / 64; bits past the last slot are never set.
+    STATIC_CHECK(rw::summary_mask(0) == ~std::uint64_t{0});
+    STATIC_CHECK(rw::summary_mask(1) == (std::uint64_t{1} << (rw::reader_slots - 64)) - 1);
+    STATIC_CHECK(rw::summary_index(119) == 1);
+    STATIC_CHECK(rw::summary_bit(119) == std::uint64_t{1} << 55);
 
     // Creation times a reused id would come with: a tick later, a timer tick later, much
     // later. Every one must give another tag (the mix is a bijection; 30 bits of it differ).
@@ -109,7 +168,7 @@ TEST_CASE("identities pack into 62 bits and the tag separates reused process ids
     }
 }
 
-TEST_CASE("the uncontended paths are one compare-exchange each and never ask about liveness", "[robust]")
+TEST_CASE("the uncontended paths never ask about liveness, and readers publish their slots", "[robust]")
 {
     shared_header h;
     h.make_ready();
@@ -123,17 +182,99 @@ TEST_CASE("the uncontended paths are one compare-exchange each and never ask abo
 
     const auto r1 = rw::lock_shared(*h, me, 7, acquire_mode::try_once(), 100ms, env);
     const auto r2 = rw::lock_shared(*h, other, 7, acquire_mode::try_once(), 100ms, env);
+    const auto r3 = rw::lock_shared(*h, third, 119, acquire_mode::try_once(), 100ms, env);
     REQUIRE(r1.error == errc{});
     REQUIRE(r2.error == errc{});
+    REQUIRE(r3.error == errc{});
     CHECK(r1.slot == 7);
     CHECK(r2.slot == 8); // the next free one
+    CHECK(r3.slot == 119);
     CHECK(h->readers[7] == rw::pack(me));
     CHECK(h->readers[8] == rw::pack(other));
+    CHECK(h->occupied[0] == ((std::uint64_t{1} << 7) | (std::uint64_t{1} << 8)));
+    CHECK(h->occupied[1] == std::uint64_t{1} << 55);
     CHECK(rw::unlock_shared(*h, me, r1.slot) == errc{});
     CHECK(rw::unlock_shared(*h, other, r2.slot) == errc{});
+    CHECK(rw::unlock_shared(*h, third, r3.slot) == errc{});
     CHECK(rw::inspect(*h).readers == 0);
+    CHECK(h->occupied[0] == 0);
+    CHECK(h->occupied[1] == 0);
     CHECK(env.checks.empty());
     CHECK(env.clock == 0ns); // nobody paused
+}
+
+namespace {
+
+// A ready header whose reader slots lie on a page nobody may touch: the first 64 bytes
+// (marker ... summary) end one accessible page, the slots start the next, inaccessible one.
+class fenced_header {
+public:
+    fenced_header()
+    {
+#if defined(_WIN32)
+        SYSTEM_INFO si{};
+        ::GetSystemInfo(&si);
+        page_ = si.dwPageSize;
+        base_ = static_cast<unsigned char*>(::VirtualAlloc(nullptr, 2 * page_, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE));
+        REQUIRE(base_ != nullptr);
+        DWORD old = 0;
+        REQUIRE(::VirtualProtect(base_ + page_, page_, PAGE_NOACCESS, &old));
+#else
+        page_ = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+        void* p = ::mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        REQUIRE(p != MAP_FAILED);
+        base_ = static_cast<unsigned char*>(p);
+        REQUIRE(::mprotect(base_ + page_, page_, PROT_NONE) == 0);
+#endif
+        h_ = reinterpret_cast<rw::header*>(base_ + page_ - offsetof(rw::header, readers));
+        std::memset(h_, 0, offsetof(rw::header, readers));
+        h_->marker = lock_word::robust_layout_marker;
+        h_->init = rw::ready_value;
+    }
+    ~fenced_header()
+    {
+#if defined(_WIN32)
+        ::VirtualFree(base_, 0, MEM_RELEASE);
+#else
+        ::munmap(base_, 2 * page_);
+#endif
+    }
+    fenced_header(const fenced_header&) = delete;
+    fenced_header& operator=(const fenced_header&) = delete;
+    rw::header& operator*() { return *h_; }
+    rw::header* operator->() { return h_; }
+
+private:
+    std::size_t page_ = 0;
+    unsigned char* base_ = nullptr;
+    rw::header* h_ = nullptr;
+};
+
+} // namespace
+
+TEST_CASE("an uncontended writer reads no reader slot and asks nobody about liveness", "[robust]")
+{
+    // Any read of a slot would fault here (access violation / SIGSEGV): this is what makes
+    // the writer's fast path O(1).
+    fenced_header h;
+    fake_env env;
+    const acquire_mode mode = GENERATE(acquire_mode::try_once(), acquire_mode::wait_for(1s), acquire_mode::spin(10));
+    for (int round = 0; round < 3; ++round) {
+        const auto w = rw::lock_exclusive(*h, me, mode, 100ms, env);
+        REQUIRE(w.error == errc{});
+        CHECK_FALSE(w.owner_died);
+        CHECK(h->writer == held_by(me));
+        CHECK(rw::unlock_exclusive(*h, me) == errc{});
+    }
+    // The same after a writer died: the dirty flag is reported without a slot being read.
+    h->writer = rw::dirty_bit;
+    const auto told = rw::lock_exclusive(*h, other, mode, 100ms, env);
+    REQUIRE(told.error == errc{});
+    CHECK(told.owner_died);
+    CHECK(rw::unlock_exclusive(*h, other) == errc{});
+    CHECK(h->writer == 0);
+    CHECK(env.checks.empty());
+    CHECK(env.clock == 0ns);
 }
 
 TEST_CASE("readers share, a writer excludes, and a waiting writer keeps new readers out", "[robust]")
@@ -345,14 +486,58 @@ TEST_CASE("impossible words refuse every operation and are left as found", "[rob
     CHECK(rw::unlock_exclusive(*h, me) == errc::corrupt_lock_word);
     CHECK(h.bytes() == before);
 
-    // A corrupt reader slot: the writer reports it and gives its claim back.
+    // A corrupt reader slot that the summary names: the writer reports it and gives its claim
+    // back.
     shared_header s;
     s.make_ready();
     s->readers[42] = rw::pack(other) | rw::dirty_bit;
+    set_bit(*s, 42);
     const auto slot_before = s.bytes();
     CHECK(rw::lock_exclusive(*s, me, acquire_mode::wait_for(1s), 100ms, env).error == errc::corrupt_lock_word);
+    CHECK(rw::lock_exclusive(*s, me, acquire_mode::try_once(), 100ms, env).error == errc::corrupt_lock_word);
     CHECK(rw::unlock_shared(*s, other, 42) == errc::corrupt_lock_word);
+    CHECK(rw::inspect(*s).corrupt);
+    CHECK(rw::attach(*s, me, 1s, 100ms, env) == errc::corrupt_lock_word);
     CHECK(s.bytes() == slot_before);
+
+    // Summary bits past the last slot: nothing sets them.
+    shared_header b;
+    b.make_ready();
+    b->occupied[1] = std::uint64_t{1} << 60;
+    const auto bits_before = b.bytes();
+    CHECK(rw::lock_exclusive(*b, me, acquire_mode::wait_for(1s), 100ms, env).error == errc::corrupt_lock_word);
+    CHECK(rw::lock_shared(*b, me, 0, acquire_mode::try_once(), 100ms, env).error == errc{}); // readers do not read it...
+    CHECK(rw::unlock_shared(*b, me, 0) == errc{});
+    CHECK(rw::inspect(*b).corrupt);
+    CHECK(rw::attach(*b, me, 1s, 100ms, env) == errc::corrupt_lock_word); // ...but opening reports it
+    CHECK(b.bytes() == bits_before);
+}
+
+TEST_CASE("a corrupt slot the summary does not name is reported wherever all slots are read", "[robust]")
+{
+    shared_header h;
+    h.make_ready();
+    h->readers[42] = rw::pack(other) | rw::dirty_bit;
+    const auto before = h.bytes();
+    fake_env env;
+    // An uncontended writer does not read slots whose bit is clear (no reader is inside
+    // there), so it does not see it; it still excludes everybody correctly.
+    const auto w = rw::lock_exclusive(*h, me, acquire_mode::try_once(), 100ms, env);
+    REQUIRE(w.error == errc{});
+    CHECK(rw::unlock_exclusive(*h, me) == errc{});
+    CHECK(h.bytes() == before);
+    // Opening, inspect() and every liveness check read all slots, and report it.
+    CHECK(rw::attach(*h, me, 1s, 100ms, env) == errc::corrupt_lock_word);
+    CHECK(rw::inspect(*h).corrupt);
+    // A waiter (here: for a live writer) fails at its first check instead of waiting on.
+    h->writer = held_by(other);
+    const auto waiting_reader = rw::lock_shared(*h, me, 0, acquire_mode::wait_for(10s), 100ms, env);
+    CHECK(waiting_reader.error == errc::corrupt_lock_word);
+    CHECK(env.clock <= rw::first_check_delay + 1ms);
+    const auto waiting_writer = rw::lock_exclusive(*h, me, acquire_mode::try_once(), 100ms, env);
+    CHECK(waiting_writer.error == errc::corrupt_lock_word);
+    h->writer = 0;
+    CHECK(h.bytes() == before);
 }
 
 TEST_CASE("unlocks without a matching lock are refused and change nothing", "[robust]")
@@ -458,7 +643,8 @@ TEST_CASE("attach refuses WinMMF mappings and anything else that is not robust",
                            row{0xFF000000u, 0, errc::wrong_lock_policy, false}, // WinMMF creation
                            row{lock_word::channel_layout_marker, 0, errc::wrong_lock_policy, false},
                            row{0x12345678u, 0, errc::not_winmmf_mapping, false},
-                           row{lock_word::robust_layout_marker, rw::ready_family | 0x20078u, errc::wrong_lock_policy, false},
+                           row{lock_word::robust_layout_marker, rw::ready_family | 0x10078u, errc::unsupported_layout_version, false}, // version 1: no summary
+                           row{lock_word::robust_layout_marker, rw::ready_family | 0x30078u, errc::unsupported_layout_version, false},
                            row{lock_word::robust_layout_marker, rw::held_bit | 5u, errc::corrupt_lock_word, false});
     CAPTURE(r.word0, r.at8);
     shared_header h;
@@ -484,4 +670,239 @@ TEST_CASE("creation refuses a section that a WinMMF peer wrote into first", "[ro
     const auto before_written = written.bytes();
     CHECK(rw::claim_layout(*written) == errc::wrong_lock_policy);
     CHECK(written.bytes() == before_written);
+}
+
+// ---- deaths and races at every step of the summary protocol ------------------------------------
+
+TEST_CASE("a reader that dies between its slot and its bit blocks no writer, and its slot is reclaimed",
+          "[robust][steps]")
+{
+    const rw::step where = GENERATE(rw::step::reader_claimed, rw::step::reader_leaving);
+    CAPTURE(static_cast<int>(where));
+    shared_header h;
+    h.make_ready();
+    fake_env env;
+    // Either it dies arriving (slot claimed, bit not set yet) or leaving (bit cleared, slot
+    // not freed yet): both leave its identity in a slot whose bit is clear.
+    const auto image = state_at(h, env, where, [&] {
+        const auto r = rw::lock_shared(*h, other, 5, acquire_mode::try_once(), 100ms, env);
+        REQUIRE(r.error == errc{});
+        CHECK(rw::unlock_shared(*h, other, r.slot, env) == errc{});
+    });
+    h.restore(image);
+    env.death[other.pid] = 0ns;
+    CHECK(h->readers[5] == rw::pack(other));
+    CHECK_FALSE(bit_set(*h, 5));
+
+    // No writer waits for it: no bit, no reader inside.
+    const auto w = rw::lock_exclusive(*h, me, acquire_mode::try_once(), 100ms, env);
+    REQUIRE(w.error == errc{});
+    CHECK_FALSE(w.owner_died);
+    CHECK(env.checks.empty());
+    CHECK(rw::unlock_exclusive(*h, me) == errc{});
+
+    // The slot is not lost: a reader that finds no other free slot scans, and gets it.
+    for (std::uint32_t i = 0; i < rw::reader_slots; ++i) {
+        if (i != 5) {
+            plant_reader(*h, i, {2000 + i, 1});
+        }
+    }
+    const auto r = rw::lock_shared(*h, third, 0, acquire_mode::try_once(), 100ms, env);
+    REQUIRE(r.error == errc{});
+    CHECK(r.slot == 5);
+    CHECK_FALSE(r.owner_died);
+    CHECK(bit_set(*h, 5));
+    CHECK(h->recoveries == 1);
+}
+
+TEST_CASE("a reader that dies with its bit set is waited for, then cleared within the bound", "[robust][steps]")
+{
+    shared_header h;
+    h.make_ready();
+    fake_env env;
+    // Bit set, writer word not looked at again: to everybody else it is a reader inside.
+    const auto image = state_at(h, env, rw::step::reader_published, [&] {
+        const auto r = rw::lock_shared(*h, other, 33, acquire_mode::try_once(), 100ms, env);
+        REQUIRE(r.error == errc{});
+    });
+    h.restore(image);
+    CHECK(bit_set(*h, 33));
+    env.death[other.pid] = 40ms;
+    const auto w = rw::lock_exclusive(*h, me, acquire_mode::wait_for(10s), 100ms, env);
+    REQUIRE(w.error == errc{});
+    CHECK_FALSE(w.owner_died);
+    CHECK(env.clock <= 40ms + 100ms);
+    CHECK(h->readers[33] == 0);
+    CHECK_FALSE(bit_set(*h, 33));
+    CHECK(h->recoveries == 1);
+}
+
+TEST_CASE("a recoverer that dies half-way leaves a slot the next scan finishes", "[robust][steps]")
+{
+    const rw::step where = GENERATE(rw::step::reclaim_started, rw::step::reclaim_unpublished, rw::step::reclaim_freed);
+    CAPTURE(static_cast<int>(where));
+    shared_header h;
+    h.make_ready();
+    plant_reader(*h, 9, other);
+    fake_env env;
+    env.death[other.pid] = 0ns;
+    const auto image = state_at(h, env, where, [&] {
+        CHECK(rw::detail::recover_dead(*h, rw::pack(third), env) == rw::detail::scan_result::recovered);
+    });
+    h.restore(image);
+    env.death[third.pid] = 0ns; // the recoverer died right there
+    env.checks.clear();
+    if (where == rw::step::reclaim_freed) {
+        // Freed but not counted: the count is a diagnostic and may miss this one.
+        CHECK(h->readers[9] == 0);
+        CHECK_FALSE(bit_set(*h, 9));
+        CHECK(h->recoveries == 0);
+        return;
+    }
+    CHECK(h->readers[9] == reclaimed_by(third));
+    CHECK(bit_set(*h, 9) == (where == rw::step::reclaim_started));
+    const auto w = rw::lock_exclusive(*h, me, acquire_mode::wait_for(10s), 100ms, env);
+    REQUIRE(w.error == errc{});
+    CHECK_FALSE(w.owner_died);
+    if (where == rw::step::reclaim_started) {
+        CHECK(env.clock <= 100ms); // waited for the bit, and cleared it at a liveness check
+    } else {
+        CHECK(env.checks.empty()); // no bit: nobody inside, nothing to wait for
+        CHECK(rw::unlock_exclusive(*h, me) == errc{});
+        CHECK(rw::detail::recover_dead(*h, rw::pack(me), env) == rw::detail::scan_result::recovered);
+        REQUIRE(rw::lock_exclusive(*h, me, acquire_mode::try_once(), 100ms, env).error == errc{});
+    }
+    CHECK(h->readers[9] == 0);
+    CHECK_FALSE(bit_set(*h, 9));
+    CHECK(h->recoveries == 1); // the dead reader, once
+    CHECK(rw::unlock_exclusive(*h, me) == errc{});
+    CHECK(rw::inspect(*h).readers == 0);
+}
+
+TEST_CASE("a live recoverer's slot is left alone, and waited for while its bit is set", "[robust][steps]")
+{
+    shared_header h;
+    h.make_ready();
+    h->readers[9] = reclaimed_by(third);
+    set_bit(*h, 9);
+    const auto before = h.bytes();
+    fake_env env;
+    CHECK(rw::lock_exclusive(*h, me, acquire_mode::wait_for(300ms), 100ms, env).error == errc::timeout);
+    CHECK(rw::detail::recover_dead(*h, rw::pack(me), env) == rw::detail::scan_result::nothing);
+    CHECK(h.bytes() == before);
+    CHECK(env.checks.size() >= 3);
+}
+
+TEST_CASE("a new reader never loses its bit to a recovery, whichever step the recovery is at", "[robust][steps]")
+{
+    // Run a new reader at every point the recovery passes; afterwards that reader must still
+    // be visible to writers. A recovery that cleared the bit after freeing the slot would let
+    // the new reader take the freed slot and then lose its bit - and a writer in.
+    for (int stop = 0;; ++stop) {
+        CAPTURE(stop);
+        shared_header h;
+        h.make_ready();
+        plant_reader(*h, 9, other);
+        fake_env env;
+        env.death[other.pid] = 0ns;
+        fake_env nested;
+        int passed = 0;
+        rw::lock_result newcomer{};
+        env.on_step = [&](rw::step) {
+            if (passed++ == stop) {
+                newcomer = rw::lock_shared(*h, third, 9, acquire_mode::try_once(), 100ms, nested);
+            }
+        };
+        CHECK(rw::detail::recover_dead(*h, rw::pack(me), env) == rw::detail::scan_result::recovered);
+        env.on_step = nullptr;
+        if (stop >= passed) {
+            break; // every step has had its newcomer
+        }
+        REQUIRE(newcomer.error == errc{});
+        CHECK(h->readers[newcomer.slot] == rw::pack(third));
+        CHECK(bit_set(*h, newcomer.slot));
+        CHECK(rw::lock_exclusive(*h, me, acquire_mode::try_once(), 100ms, nested).error == errc::read_locked);
+        CHECK(h->recoveries == 1);
+        CHECK(rw::unlock_shared(*h, third, newcomer.slot) == errc{});
+        CHECK(rw::inspect(*h).readers == 0);
+        CHECK(h->occupied[0] == 0);
+    }
+}
+
+TEST_CASE("a reader and a writer that race see one another at every step", "[robust][steps]")
+{
+    // The other side runs (try_once) at each point one side passes; whatever the interleaving,
+    // both may not end up holding the lock, and nothing may be left behind.
+    const bool reader_first = GENERATE(true, false);
+    CAPTURE(reader_first);
+    for (int stop = 0;; ++stop) {
+        CAPTURE(stop);
+        shared_header h;
+        h.make_ready();
+        fake_env env;
+        fake_env nested;
+        int passed = 0;
+        rw::lock_result inner{};
+        bool ran = false;
+        env.on_step = [&](rw::step) {
+            if (passed++ == stop) {
+                ran = true;
+                inner = reader_first ? rw::lock_exclusive(*h, me, acquire_mode::try_once(), 100ms, nested)
+                                     : rw::lock_shared(*h, other, 3, acquire_mode::try_once(), 100ms, nested);
+            }
+        };
+        const auto outer = reader_first ? rw::lock_shared(*h, other, 3, acquire_mode::try_once(), 100ms, env)
+                                        : rw::lock_exclusive(*h, me, acquire_mode::try_once(), 100ms, env);
+        env.on_step = nullptr;
+        if (!ran) {
+            break;
+        }
+        CHECK_FALSE((outer.error == errc{} && inner.error == errc{})); // never both
+        const auto& reader = reader_first ? outer : inner;
+        const auto& writer = reader_first ? inner : outer;
+        CHECK((reader.error == errc{} || reader.error == errc::write_locked));
+        CHECK((writer.error == errc{} || writer.error == errc::read_locked));
+        if (reader.error == errc{}) {
+            CHECK(bit_set(*h, reader.slot));
+            CHECK(rw::unlock_shared(*h, other, reader.slot) == errc{});
+        }
+        if (writer.error == errc{}) {
+            CHECK(rw::unlock_exclusive(*h, me) == errc{});
+        }
+        CHECK(h->writer == 0);
+        CHECK(rw::inspect(*h).readers == 0);
+        CHECK(h->occupied[0] == 0);
+    }
+}
+
+TEST_CASE("a writer that dies after its claim or while waiting is cleared, and reports dirty only if it held",
+          "[robust][steps]")
+{
+    shared_header h;
+    h.make_ready();
+    plant_reader(*h, 0, third); // a live reader: the writer will have to wait
+    fake_env env;
+    SECTION("claimed with held, summary not read yet: conservatively, owner_dead")
+    {
+        h.restore(state_at(h, env, rw::step::writer_claimed,
+                           [&] { (void)rw::lock_exclusive(*h, other, acquire_mode::try_once(), 100ms, env); }));
+        CHECK(h->writer == held_by(other));
+        env.death[other.pid] = 0ns;
+        CHECK(rw::unlock_shared(*h, third, 0) == errc{});
+        const auto w = rw::lock_exclusive(*h, me, acquire_mode::try_once(), 100ms, env);
+        REQUIRE(w.error == errc{});
+        CHECK(w.owner_died);
+    }
+    SECTION("waiting for readers, held cleared: nobody is told")
+    {
+        h.restore(state_at(h, env, rw::step::writer_waiting,
+                           [&] { (void)rw::lock_exclusive(*h, other, acquire_mode::try_once(), 100ms, env); }));
+        CHECK(h->writer == rw::pack(other));
+        env.death[other.pid] = 0ns;
+        CHECK(rw::unlock_shared(*h, third, 0) == errc{});
+        const auto w = rw::lock_exclusive(*h, me, acquire_mode::try_once(), 100ms, env);
+        REQUIRE(w.error == errc{});
+        CHECK_FALSE(w.owner_died);
+    }
+    CHECK(h->recoveries == 1);
 }

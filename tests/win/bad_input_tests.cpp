@@ -9,6 +9,7 @@
 #include <test_support.hpp>
 
 #include <array>
+#include <cstddef>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -170,6 +171,10 @@ std::error_code with_planted(const std::string& full_name, std::size_t offset, T
     return ec;
 }
 
+// Where the robust header keeps reader slot i, and the summary word that holds its bit.
+constexpr std::size_t slot_offset(std::size_t i) { return offsetof(rw::header, readers) + 8 * i; }
+constexpr std::size_t summary_offset(std::size_t i) { return offsetof(rw::header, occupied) + 8 * rw::summary_index(i); }
+
 // A section made without winmmf, whose first word no winmmf policy writes.
 std::error_code open_garbage_section(bool robust)
 {
@@ -314,13 +319,45 @@ std::vector<row> table()
                  return ec;
              });
          }, errc::corrupt_lock_word},
-        {"robust: reader slot with flag bits, lock_write", [](victims& v) {
-             return with_planted<std::uint64_t>("Local\\" + v.robust_name, 64 + 8 * 17, rw::dirty_bit | 1234u, [&] {
+        {"robust: reader slot with flag bits and its summary bit, lock_write", [](victims& v) {
+             const std::string full = "Local\\" + v.robust_name;
+             return with_planted<std::uint64_t>(full, slot_offset(17), rw::dirty_bit | 1234u, [&] {
+                 return with_planted<std::uint64_t>(full, summary_offset(17), rw::summary_bit(17), [&] {
+                     std::error_code ec;
+                     auto g = v.robust.lock_write(acquire_mode::wait_for(10s), ec);
+                     return ec;
+                 });
+             });
+         }, errc::corrupt_lock_word},
+        {"robust: reader slot with flag bits, summary bit clear, open", [](victims& v) {
+             return with_planted<std::uint64_t>("Local\\" + v.robust_name, slot_offset(17), rw::dirty_bit | 1234u,
+                                               [&] { return open<robust_memory_mapped_file>(local(v.robust_name)); });
+         }, errc::corrupt_lock_word},
+        {"robust: reader slot with no process id, a waiting lock_read", [](victims& v) {
+             // The lock is held by a writer of this very process, so the reader waits, and its
+             // first liveness check reads every slot.
+             const std::string full = "Local\\" + v.robust_name;
+             return with_planted<std::uint64_t>(full, slot_offset(99), std::uint64_t{5} << 32, [&] {
+                 const auto writer = rw::pack(detail::current_robust_identity()) | rw::held_bit;
+                 return with_planted<std::uint64_t>(full, 16, writer, [&] {
+                     std::error_code ec;
+                     auto g = v.robust.lock_read(acquire_mode::wait_for(10s), ec);
+                     return ec;
+                 });
+             });
+         }, errc::corrupt_lock_word},
+        {"robust: summary bit past the last reader slot, lock_write", [](victims& v) {
+             return with_planted<std::uint64_t>("Local\\" + v.robust_name, 40, std::uint64_t{1} << 60, [&] {
                  std::error_code ec;
                  auto g = v.robust.lock_write(acquire_mode::wait_for(10s), ec);
                  return ec;
              });
          }, errc::corrupt_lock_word},
+        {"robust: init word of another robust layout version, open", [](victims& v) {
+             const std::uint64_t version1 = rw::ready_family | (std::uint64_t{1} << 16) | rw::reader_slots;
+             return with_planted<std::uint64_t>("Local\\" + v.robust_name, 8, version1,
+                                               [&] { return open<robust_memory_mapped_file>(local(v.robust_name)); });
+         }, errc::unsupported_layout_version},
         {"robust: init word no step writes, open", [](victims& v) {
              return with_planted<std::uint64_t>("Local\\" + v.robust_name, 8, rw::held_bit | 99u,
                                                [&] { return open<robust_memory_mapped_file>(local(v.robust_name)); });

@@ -9,6 +9,7 @@
 #include <test_support.hpp>
 
 #include <array>
+#include <bit>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -64,7 +65,12 @@ TEST_CASE("a robust mapping starts with the marker, and user data at offset 1024
     raw_view raw("Local\\" + name);
     CHECK(raw.at<std::uint32_t>(0) == lock_word::robust_layout_marker);
     CHECK(raw.at<std::uint64_t>(8) == rw::ready_value);
+    // Layout version 2 (the reader summary), 120 reader slots: spelled out, so that changing
+    // the layout without changing its version cannot go unnoticed.
+    CHECK(raw.at<std::uint64_t>(8) == ((std::uint64_t{1} << 63) | (std::uint64_t{2} << 16) | 120u));
     CHECK(raw.at<std::uint64_t>(16) == 0);
+    CHECK(raw.at<std::uint64_t>(32) == 0);
+    CHECK(raw.at<std::uint64_t>(40) == 0);
     CHECK(std::memcmp(raw.bytes + 1024, text.data(), text.size()) == 0);
 
     const rw::identity me = detail::current_robust_identity();
@@ -79,12 +85,22 @@ TEST_CASE("a robust mapping starts with the marker, and user data at offset 1024
         auto r1 = m.lock_read();
         auto r2 = m.lock_read();
         CHECK(m.lock_policy().inspect().readers == 2);
+        // Each reader's slot names this process, and the summary at offset 32 has its bit.
+        const int bits = std::popcount(raw.at<std::uint64_t>(32)) + std::popcount(raw.at<std::uint64_t>(40));
+        CHECK(bits == 2);
+        for (std::size_t i = 0; i < rw::reader_slots; ++i) {
+            const bool bit = ((raw.at<std::uint64_t>(32 + 8 * (i / 64)) >> (i % 64)) & 1) != 0;
+            CHECK((raw.at<std::uint64_t>(64 + 8 * i) == rw::pack(me)) == bit);
+        }
         std::error_code ec;
         auto w = m.try_lock_write(ec);
         CHECK(ec == errc::read_locked);
         CHECK(raw.at<std::uint64_t>(16) == 0); // the refused writer gave its claim back
     }
     CHECK(m.lock_policy().inspect().readers == 0);
+    CHECK(raw.at<std::uint64_t>(32) == 0);
+    CHECK(raw.at<std::uint64_t>(40) == 0);
+    CHECK_FALSE(m.lock_policy().inspect().corrupt);
 
     auto opened = robust_memory_mapped_file::open(local(name));
     CHECK_FALSE(opened.created());
