@@ -107,7 +107,10 @@ int main(int argc, char** argv)
         const auto give_up = steady_clock::now() + seconds(o.wait_seconds);
         for (;;) {
             std::error_code ec;
-            reader = winmmf::frame_reader::open(winmmf::local(o.name), ec);
+            // Read access to the frames is all a consumer needs, even to sleep between them:
+            // it waits on the channel's notification, "<name>#notify", not in the frames.
+            reader = winmmf::frame_reader::open(winmmf::local(o.name),
+                                                {.access = winmmf::access_mode::read_only}, ec);
             if (!ec) {
                 break;
             }

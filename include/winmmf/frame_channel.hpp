@@ -20,7 +20,17 @@
 // sequence lock. The writer turns a slot's stamp odd, writes, and stamps it even; a reader
 // copies (or reads in place) and keeps the bytes only if the stamp did not move meanwhile. A
 // reader therefore never gets a torn frame, the writer never waits for anybody, and a reader
-// that crashes holds nothing. Readers sleep on the channel's notification (notify.hpp).
+// that crashes holds nothing. Readers sleep on the channel's notification (notify.hpp), whose
+// waiter slots live in a sibling mapping, "<name>#notify", secured on its own: a service can
+// give users read-only frames and still let them sleep until the next frame:
+//
+//   auto frames = winmmf::security_descriptor::from_preset(winmmf::security_preset::service_writes_users_read);
+//   auto wake = winmmf::security_descriptor::from_preset(winmmf::security_preset::service_writes_users_read_write);
+//   auto writer = winmmf::frame_writer::create(winmmf::global("cam0"), config,
+//       {.security_attributes = frames.attributes()},   // the frames: users read
+//       {.security_attributes = wake.attributes()});    // the notification: users may sleep on it
+//   // a user's process:
+//   auto reader = winmmf::frame_reader::open(winmmf::global("cam0"), {.access = winmmf::access_mode::read_only});
 #pragma once
 
 #include <winmmf/acquire.hpp>
@@ -44,6 +54,7 @@
 #include <new>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -89,9 +100,12 @@ struct channel_config {
 
 // Options for frame_reader::open.
 struct reader_options {
-    // read_only maps the channel with FILE_MAP_READ: frames can be taken by polling
-    // (try_take, spin), but a blocking wait needs to announce itself in the mapping and fails
-    // with errc::read_only.
+    // read_only maps the frames with FILE_MAP_READ, which is all a reader needs: the frames of
+    // a service that grants users read access only. Blocking waits do not write the frames;
+    // they announce themselves in the channel's notification sibling ("<name>#notify"), which
+    // open() maps read-write when its descriptor allows. Where it does not, blocking waits fail
+    // with errc::read_only and taking by polling (try_take, spin) still works; can_wait() says
+    // which.
     access_mode access = access_mode::read_write;
     // Secures the kernel objects the reader creates when it first blocks (its waiter event and
     // claim).
@@ -109,24 +123,108 @@ namespace detail {
 
 using channel_policy = marker_policy<lock_word::channel_layout_marker, frame_layout::header_size>;
 using channel_mapping = basic_memory_mapped_file<channel_policy>;
+using channel_notify_policy = marker_policy<lock_word::channel_notify_marker, frame_layout::notify_header_size>;
+using channel_notify_mapping = basic_memory_mapped_file<channel_notify_policy>;
 
 inline constexpr std::u16string_view writer_claim_tag = u"#writer";
 // While blocked, a reader looks at the writer's liveness this often, so that a writer that
-// crashed surfaces as errc::writer_gone instead of a wait that never ends.
+// crashed surfaces as errc::writer_gone instead of a wait that never ends. It is also the
+// longest a reader sleeps through a frame whose wake-up did not reach it (a notifier that could
+// not open its event, or a bit cleared by someone else who may write the sibling).
 inline constexpr std::chrono::milliseconds writer_check_interval{500};
 
-// What writers and readers share in one process: the mapping, a view of its layout, and the
-// notification endpoint. Heap-allocated so that frame slots and views can point at it while
-// the owning writer or reader is moved.
+// Every name derived from a channel's fits the room make_base_name keeps.
+static_assert(frame_layout::notify_suffix.size() <= longest_suffix);
+static_assert(writer_claim_tag.size() + 1 + 1 + 16 <= longest_suffix); // "#writer0.<generation>"
+
+inline bool is_access_denied(const std::error_code& ec) noexcept
+{
+    return ec == std::error_code(ERROR_ACCESS_DENIED, std::system_category());
+}
+
+// Failures of an existing sibling that only somebody else can have caused: a descriptor that
+// refuses this account, or a header that is not (or no longer) a channel's notification -
+// whoever may write the sibling can scribble over it. They cost the channel its wake-ups,
+// never its frames: openers carry on without the sibling and say why at the next blocking wait.
+inline bool sibling_refused(const std::error_code& ec) noexcept
+{
+    // ERROR_INVALID_HANDLE: the name belongs to another kind of object (an event, a mutex).
+    return is_access_denied(ec) || ec == std::error_code(ERROR_INVALID_HANDLE, std::system_category()) ||
+           ec == errc::wrong_layout || ec == errc::unsupported_layout_version;
+}
+
+inline waiter_block* waiters_of(const channel_notify_mapping& m) noexcept
+{
+    return m.is_open() ? reinterpret_cast<waiter_block*>(m.lock_policy().header() + frame_layout::notify_header_size)
+                       : nullptr;
+}
+
+// Creates or opens the notification sibling of the channel `channel` ("<channel>#notify").
+// how: 0 create, 1 open (with `access`), 2 open or create.
+inline std::error_code open_notify_sibling(int how, const object_name& channel, access_mode access,
+                                           const create_options& options, channel_notify_mapping& out) noexcept
+{
+    std::error_code ec;
+    const object_name name = channel.with_suffix(frame_layout::notify_suffix, ec);
+    if (ec) {
+        return ec;
+    }
+    const name_ref ref = custom(name.full());
+    create_options small = options;
+    small.large_pages = large_page_mode::off; // 640 bytes: a large page would waste 2 MiB
+    channel_notify_mapping m;
+    if (how == 0) {
+        m = channel_notify_mapping::create(ref, frame_layout::notify_block_size, small, ec);
+    } else if (how == 1) {
+        m = channel_notify_mapping::open(ref, open_options{.access = access}, ec);
+    } else {
+        m = channel_notify_mapping::open_or_create(ref, frame_layout::notify_block_size, small, ec);
+    }
+    if (ec) {
+        return ec;
+    }
+    auto* h = reinterpret_cast<frame_layout::notify_header*>(m.lock_policy().header());
+    const auto version = [h] { return std::atomic_ref<std::uint32_t>(h->version).load(std::memory_order_acquire); };
+    if (m.created()) {
+        std::atomic_ref<std::uint32_t>(h->version).store(frame_layout::notify_version, std::memory_order_release);
+    } else {
+        const bool ready = wait_until_ready(
+            [&] { return m.lock_policy().value() == lock_word::channel_notify_marker && version() != 0; });
+        if (!ready) {
+            return make_error_code(errc::wrong_layout);
+        }
+        if (version() != frame_layout::notify_version) {
+            return make_error_code(errc::unsupported_layout_version);
+        }
+        if (m.capacity() < frame_layout::notify_block_size) {
+            return make_error_code(errc::wrong_layout);
+        }
+    }
+    out = std::move(m);
+    return {};
+}
+
+// What writers and readers share in one process: the mapping, a view of its layout, the
+// notification sibling and the notification endpoint. Heap-allocated so that frame slots and
+// views can point at it while the owning writer or reader is moved.
 struct channel_core {
     channel_mapping mapping;
+    // The notification sibling. A writer always has it, read-write. A reader has it read-write
+    // (it can sleep), read-only (it may see who waits, not wait), or not at all.
+    channel_notify_mapping waiters;
     frame_layout::channel_view view;
+    // Its state has the sibling's waiter block only where this process may write it.
     std::unique_ptr<notify_endpoint> endpoint;
     claim writer; // held by a frame_writer only
+    // A reader's answer to "can a wait sleep?": empty when it can; errc::read_only when this
+    // account may not write the sibling; errc::not_found when there was no sibling to open
+    // (looked for again at the next blocking wait); wrong_layout or unsupported_layout_version
+    // when the sibling is not a channel's notification. For a writer: why it wakes nobody.
+    std::error_code sleep_refusal;
 
     ~channel_core()
     {
-        // Both write into the view: release them before it is unmapped.
+        // Both write into the views: release them before they are unmapped.
         writer.release();
         endpoint.reset();
     }
@@ -150,6 +248,78 @@ struct channel_core {
         return claim::owner_alive(writer_word_address(), mapping.name(), writer_claim_tag, 0)
                    ? writer_status::active
                    : writer_status::gone;
+    }
+
+    // Waiters announced in the sibling right now, as far as this process can see it.
+    std::size_t waiting_count() const noexcept
+    {
+        return view.notify(waiters_of(waiters)).waiting_count();
+    }
+
+    bool can_sleep() const noexcept { return waiters.is_open() && waiters.writable(); }
+
+    // Adopts a sibling. A reader's endpoint gets its waiter block only if it may write it (a
+    // wait announces itself there); a writer's gets it either way (notifying only reads the
+    // mask). Either refers into the mapping, which the core keeps until the endpoint is gone.
+    void adopt_waiters(channel_notify_mapping&& m, bool for_writer) noexcept
+    {
+        waiters = std::move(m);
+        const bool usable = waiters.is_open() && (for_writer || waiters.writable());
+        endpoint->set_state(view.notify(usable ? waiters_of(waiters) : nullptr));
+        if (waiters.is_open() && !waiters.writable()) {
+            sleep_refusal = make_error_code(errc::read_only);
+        } else if (waiters.is_open()) {
+            sleep_refusal.clear();
+        }
+    }
+
+    // An existing sibling: read-write if this account may, else read-only (a reader still sees
+    // who waits; a writer can still wake them), else none. Errors other than the refusals
+    // above, and "absent", are the caller's.
+    std::error_code open_existing_waiters(bool for_writer) noexcept
+    {
+        channel_notify_mapping m;
+        std::error_code ec = open_notify_sibling(1, mapping.name(), access_mode::read_write, {}, m);
+        if (is_access_denied(ec)) {
+            ec = open_notify_sibling(1, mapping.name(), access_mode::read_only, {}, m);
+            if (is_access_denied(ec)) {
+                sleep_refusal = make_error_code(errc::read_only);
+                return {};
+            }
+        }
+        if (ec == errc::not_found || sibling_refused(ec)) {
+            sleep_refusal = ec;
+            return {};
+        }
+        if (ec) {
+            return ec;
+        }
+        adopt_waiters(std::move(m), for_writer);
+        return {};
+    }
+
+    // Right before a blocking wait sleeps: true if it can; else `ec` says why not.
+    bool ready_to_sleep(std::error_code& ec) noexcept
+    {
+        if (can_sleep()) {
+            return true;
+        }
+        if (sleep_refusal == errc::not_found) {
+            // A writer creates the sibling before it claims the role, and keeps it while it
+            // lives, so it was missing only while the channel had no writer. Look again: no heap.
+            if ((ec = open_existing_waiters(false))) {
+                return false;
+            }
+            if (can_sleep()) {
+                return true;
+            }
+        }
+        if (sleep_refusal == errc::not_found) {
+            ec = writer_state() == writer_status::gone ? make_error_code(errc::writer_gone) : sleep_refusal;
+        } else {
+            ec = sleep_refusal;
+        }
+        return false;
     }
 
     std::uint64_t publish(std::span<const std::byte> frame, const frame_meta& meta, std::error_code& ec) noexcept
@@ -190,30 +360,31 @@ struct channel_core {
         return finish(sequence, ec);
     }
 
+    // Bumps the notify sequence and wakes the announced readers. What it finds in the sibling
+    // is not the writer's concern: whoever may write there can set or clear bits, so a waiter
+    // that cannot be woken (its event gone or refused) is skipped and never fails a publish.
+    // That reader sees the frame at its next liveness check (writer_check_interval).
+    void wake_readers() noexcept
+    {
+        std::error_code ignored;
+        endpoint->notify(ignored);
+    }
+
 private:
     std::uint64_t finish(std::uint64_t sequence, std::error_code& ec) noexcept
     {
         next = sequence + 1;
-        // The frame is published whatever the notification says; an error here means some
-        // reader could not be woken (it notices at its next timeout).
-        endpoint->notify(ec);
+        wake_readers();
+        ec.clear();
         return sequence;
     }
 };
 
-// how: 0 create, 1 open, 2 open or create
-inline std::error_code open_channel(int how, const name_ref& requested, const channel_config& config,
-                                    access_mode access, const SECURITY_ATTRIBUTES* objects_sa,
-                                    const create_options& options, std::unique_ptr<channel_core>& out) noexcept
+// Maps the channel itself: how 0 create, 1 open (with `access`), 2 open or create.
+inline std::error_code map_channel(int how, const name_ref& requested, const channel_config& config,
+                                   access_mode access, const create_options& options, channel_mapping& out,
+                                   frame_layout::channel_view& view) noexcept
 {
-    std::error_code ec;
-    const object_name name = object_name::make(requested, ec);
-    if (ec) {
-        return ec;
-    }
-    if ((ec = check_suffix_room(name))) {
-        return ec;
-    }
     frame_layout::geometry g;
     if (how != 1) {
         if (const errc e = frame_layout::compute_geometry(config.max_frame_size, config.slots,
@@ -228,6 +399,7 @@ inline std::error_code open_channel(int how, const name_ref& requested, const ch
     }
     const std::size_t user_size =
         how == 1 ? 0 : static_cast<std::size_t>(g.total_size - frame_layout::header_size);
+    std::error_code ec;
     channel_mapping m;
     if (how == 0) {
         m = channel_mapping::create(requested, user_size, options, ec);
@@ -241,7 +413,6 @@ inline std::error_code open_channel(int how, const name_ref& requested, const ch
     }
     std::byte* base = m.lock_policy().header();
     const std::uint64_t view_size = std::uint64_t{m.capacity()} + frame_layout::header_size;
-    frame_layout::channel_view view;
     if (m.created()) {
         view = frame_layout::channel_view::initialize(base, g);
     } else {
@@ -259,19 +430,101 @@ inline std::error_code open_channel(int how, const name_ref& requested, const ch
             return make_error_code(errc::too_large);
         }
     }
+    out = std::move(m);
+    return {};
+}
+
+inline std::error_code make_core(channel_mapping&& m, const frame_layout::channel_view& view,
+                                 const SECURITY_ATTRIBUTES* objects_sa, std::unique_ptr<channel_core>& out) noexcept
+{
     auto core = std::unique_ptr<channel_core>(new (std::nothrow) channel_core{});
     if (!core) {
         return std::make_error_code(std::errc::not_enough_memory);
     }
-    core->endpoint.reset(new (std::nothrow) notify_endpoint(view.notify(), m.name()));
+    core->endpoint.reset(new (std::nothrow) notify_endpoint(view.notify(nullptr), m.name()));
     if (!core->endpoint) {
         return std::make_error_code(std::errc::not_enough_memory);
     }
-    if ((ec = core->endpoint->set_security(objects_sa))) {
+    if (const std::error_code ec = core->endpoint->set_security(objects_sa)) {
         return ec;
     }
     core->mapping = std::move(m);
     core->view = view;
+    out = std::move(core);
+    return {};
+}
+
+// The writer's channel and sibling. how: 0 create, 1 open (take over), 2 open or create. The
+// sibling is made first when the channel may be new, so that any reader that finds the channel
+// finds its sibling too; creating a channel creates its sibling strictly (a sibling already
+// there is errc::already_exists, as the channel would be).
+inline std::error_code open_writer_channel(int how, const name_ref& requested, const channel_config& config,
+                                           const create_options& frames, const create_options& notification,
+                                           std::unique_ptr<channel_core>& out) noexcept
+{
+    object_name name;
+    std::error_code ec = make_base_name(requested, name);
+    if (ec) {
+        return ec;
+    }
+    // Only `create` insists on a sibling of its own; a writer that opens an existing one it may
+    // not use (sibling_refused) still publishes, and its readers poll or wait out their
+    // liveness checks (writer_check_interval).
+    channel_notify_mapping sibling;
+    std::error_code sibling_ec;
+    if (how != 1) {
+        sibling_ec = open_notify_sibling(how, name, access_mode::read_write, notification, sibling);
+        if (sibling_ec && (how == 0 || !sibling_refused(sibling_ec))) {
+            return sibling_ec;
+        }
+    }
+    channel_mapping m;
+    frame_layout::channel_view view;
+    if ((ec = map_channel(how, requested, config, access_mode::read_write, frames, m, view))) {
+        return ec;
+    }
+    if (how == 1) {
+        sibling_ec = open_notify_sibling(2, name, access_mode::read_write, notification, sibling);
+        if (sibling_ec && !sibling_refused(sibling_ec)) {
+            return sibling_ec;
+        }
+    }
+    std::unique_ptr<channel_core> core;
+    if ((ec = make_core(std::move(m), view, notification.security_attributes, core))) {
+        return ec;
+    }
+    if (sibling.is_open()) {
+        core->adopt_waiters(std::move(sibling), true);
+    } else if (is_access_denied(sibling_ec) && (ec = core->open_existing_waiters(true))) {
+        return ec; // may not write it: read-only is enough to wake its waiters
+    } else if (!core->waiters.is_open()) {
+        core->sleep_refusal = sibling_ec;
+    }
+    out = std::move(core);
+    return {};
+}
+
+// A reader's channel, and its sibling as far as this account may open it.
+inline std::error_code open_reader_channel(const name_ref& requested, const reader_options& options,
+                                           std::unique_ptr<channel_core>& out) noexcept
+{
+    object_name name;
+    std::error_code ec = make_base_name(requested, name);
+    if (ec) {
+        return ec;
+    }
+    channel_mapping m;
+    frame_layout::channel_view view;
+    if ((ec = map_channel(1, requested, channel_config{}, options.access, create_options{}, m, view))) {
+        return ec;
+    }
+    std::unique_ptr<channel_core> core;
+    if ((ec = make_core(std::move(m), view, options.objects.security_attributes, core))) {
+        return ec;
+    }
+    if ((ec = core->open_existing_waiters(false))) {
+        return ec;
+    }
     out = std::move(core);
     return {};
 }
@@ -365,46 +618,72 @@ public:
     frame_writer& operator=(const frame_writer&) = delete;
     ~frame_writer() { close_quietly(); }
 
-    // Creates the channel; errc::already_exists if the name is taken. `options` secures every
-    // kernel object of the channel this process creates (the mapping, the writer claim).
+    // Creates the channel; errc::already_exists if the name (or its notification sibling's,
+    // "<name>#notify") is taken. `options` secures every kernel object of the channel this
+    // process creates: the frames' mapping, the writer claim, and the notification sibling.
     static frame_writer create(const name_ref& name, const channel_config& config,
                                const create_options& options = {})
     {
+        return create(name, config, options, options);
+    }
+    static frame_writer create(const name_ref& name, const channel_config& config, std::error_code& ec) noexcept
+    {
+        return create(name, config, create_options{}, create_options{}, ec);
+    }
+    static frame_writer create(const name_ref& name, const channel_config& config,
+                               const create_options& options, std::error_code& ec) noexcept
+    {
+        return create(name, config, options, options, ec);
+    }
+    // The same with the notification sibling secured apart: `frames` for the frames' mapping
+    // and the writer claim, `notification` for the sibling, where readers announce that they
+    // sleep. The service-to-user case grants users read on the frames and read-write on the
+    // notification: they can take frames and sleep until the next one, and never alter one
+    // (docs/security.md). The sibling never uses large pages.
+    static frame_writer create(const name_ref& name, const channel_config& config,
+                               const create_options& frames, const create_options& notification)
+    {
         std::error_code ec;
-        auto w = create(name, config, options, ec);
+        auto w = create(name, config, frames, notification, ec);
         if (ec) {
             detail::throw_channel_error(ec, "frame_writer::create", name);
         }
         return w;
     }
-    static frame_writer create(const name_ref& name, const channel_config& config, std::error_code& ec) noexcept
+    static frame_writer create(const name_ref& name, const channel_config& config, const create_options& frames,
+                               const create_options& notification, std::error_code& ec) noexcept
     {
-        return create(name, config, create_options{}, ec);
-    }
-    static frame_writer create(const name_ref& name, const channel_config& config,
-                               const create_options& options, std::error_code& ec) noexcept
-    {
-        return establish(0, name, config, options, ec);
+        return establish(0, name, config, frames, notification, ec);
     }
 
     // Becomes the writer of an existing channel (after its previous writer closed or died);
-    // sequences continue from the last published frame.
+    // sequences continue from the last published frame. The options apply to what this
+    // process creates: the writer claim, and the notification sibling if it no longer exists.
     static frame_writer open(const name_ref& name, const create_options& options = {})
     {
+        return open(name, options, options);
+    }
+    static frame_writer open(const name_ref& name, std::error_code& ec) noexcept
+    {
+        return open(name, create_options{}, create_options{}, ec);
+    }
+    static frame_writer open(const name_ref& name, const create_options& options, std::error_code& ec) noexcept
+    {
+        return open(name, options, options, ec);
+    }
+    static frame_writer open(const name_ref& name, const create_options& frames, const create_options& notification)
+    {
         std::error_code ec;
-        auto w = open(name, options, ec);
+        auto w = open(name, frames, notification, ec);
         if (ec) {
             detail::throw_channel_error(ec, "frame_writer::open", name);
         }
         return w;
     }
-    static frame_writer open(const name_ref& name, std::error_code& ec) noexcept
+    static frame_writer open(const name_ref& name, const create_options& frames,
+                             const create_options& notification, std::error_code& ec) noexcept
     {
-        return open(name, create_options{}, ec);
-    }
-    static frame_writer open(const name_ref& name, const create_options& options, std::error_code& ec) noexcept
-    {
-        return establish(1, name, channel_config{}, options, ec);
+        return establish(1, name, channel_config{}, frames, notification, ec);
     }
 
     // Opens the channel if it exists (its frames must be at least config.max_frame_size,
@@ -412,22 +691,33 @@ public:
     static frame_writer open_or_create(const name_ref& name, const channel_config& config,
                                        const create_options& options = {})
     {
+        return open_or_create(name, config, options, options);
+    }
+    static frame_writer open_or_create(const name_ref& name, const channel_config& config,
+                                       std::error_code& ec) noexcept
+    {
+        return open_or_create(name, config, create_options{}, create_options{}, ec);
+    }
+    static frame_writer open_or_create(const name_ref& name, const channel_config& config,
+                                       const create_options& options, std::error_code& ec) noexcept
+    {
+        return open_or_create(name, config, options, options, ec);
+    }
+    static frame_writer open_or_create(const name_ref& name, const channel_config& config,
+                                       const create_options& frames, const create_options& notification)
+    {
         std::error_code ec;
-        auto w = open_or_create(name, config, options, ec);
+        auto w = open_or_create(name, config, frames, notification, ec);
         if (ec) {
             detail::throw_channel_error(ec, "frame_writer::open_or_create", name);
         }
         return w;
     }
     static frame_writer open_or_create(const name_ref& name, const channel_config& config,
+                                       const create_options& frames, const create_options& notification,
                                        std::error_code& ec) noexcept
     {
-        return open_or_create(name, config, create_options{}, ec);
-    }
-    static frame_writer open_or_create(const name_ref& name, const channel_config& config,
-                                       const create_options& options, std::error_code& ec) noexcept
-    {
-        return establish(2, name, config, options, ec);
+        return establish(2, name, config, frames, notification, ec);
     }
 
     // True while this object holds the writer role (until close()).
@@ -447,11 +737,9 @@ public:
     std::uint32_t slot_count() const noexcept { return core_ != nullptr ? core_->view.shape().slot_count : 0; }
     // The sequence of the newest published frame (0 before the first).
     std::uint64_t published() const noexcept { return core_ != nullptr ? core_->view.published() : 0; }
-    // Readers blocked right now, waiting for the next frame.
-    std::size_t readers_waiting() const noexcept
-    {
-        return core_ != nullptr ? core_->view.notify().waiting_count() : 0;
-    }
+    // Readers blocked right now, waiting for the next frame (as the notification sibling
+    // says: whoever may write it can make this number wrong, never the frames).
+    std::size_t readers_waiting() const noexcept { return core_ != nullptr ? core_->waiting_count() : 0; }
 
     // Copies `frame` into the next slot and publishes it; returns its sequence. Never waits.
     std::uint64_t publish(std::span<const std::byte> frame, const frame_meta& meta = {})
@@ -507,24 +795,24 @@ public:
             return;
         }
         core_->view.set_closed(true);
-        core_->endpoint->notify(ec);
+        core_->wake_readers();
         core_->writer.release();
     }
 
 private:
     static frame_writer establish(int how, const name_ref& name, const channel_config& config,
-                                  const create_options& options, std::error_code& ec) noexcept
+                                  const create_options& frames, const create_options& notification,
+                                  std::error_code& ec) noexcept
     {
         frame_writer w;
         std::unique_ptr<detail::channel_core> core;
-        ec = detail::open_channel(how, name, config, access_mode::read_write,
-                                  options.security_attributes, options, core);
+        ec = detail::open_writer_channel(how, name, config, frames, notification, core);
         if (ec) {
             return w;
         }
         const auto r = detail::claim::try_claim(core->writer_word_address(), core->mapping.name(),
                                                 detail::writer_claim_tag, 0,
-                                                options.security_attributes, core->writer, ec);
+                                                frames.security_attributes, core->writer, ec);
         if (r == detail::claim::result::failed) {
             return w;
         }
@@ -534,9 +822,12 @@ private:
         }
         core->view.writer_pid().store(::GetCurrentProcessId(), std::memory_order_relaxed);
         core->view.set_closed(false);
-        // Waiters that died are cleared now, so that publishing pays no system call for them.
-        std::error_code ignored;
-        core->endpoint->reclaim_abandoned(ignored);
+        // Waiters that died are cleared now, so that publishing pays no system call for them
+        // (where this account may write the sibling: reclaiming a slot writes its claim word).
+        if (core->can_sleep()) {
+            std::error_code ignored;
+            core->endpoint->reclaim_abandoned(ignored);
+        }
         core->next = core->view.published() + 1;
         w.core_ = std::move(core);
         ec.clear();
@@ -633,8 +924,7 @@ public:
     {
         frame_reader r;
         std::unique_ptr<detail::channel_core> core;
-        ec = detail::open_channel(1, name, channel_config{}, options.access,
-                                  options.objects.security_attributes, create_options{}, core);
+        ec = detail::open_reader_channel(name, options, core);
         if (ec) {
             return r;
         }
@@ -658,10 +948,21 @@ public:
     }
     std::uint32_t slot_count() const noexcept { return is_open() ? core_->view.shape().slot_count : 0; }
     std::uint64_t published() const noexcept { return is_open() ? core_->view.published() : 0; }
-    // Readers (of any process) blocked right now, waiting for the next frame.
-    std::size_t readers_waiting() const noexcept
+    // Readers (of any process) blocked right now, waiting for the next frame; 0 when this
+    // account may not even read the notification sibling.
+    std::size_t readers_waiting() const noexcept { return is_open() ? core_->waiting_count() : 0; }
+
+    // Whether take/acquire with acquire_mode::wait_for can sleep in the kernel: this account
+    // could open the channel's notification sibling for writing. When false, they fail with
+    // errc::read_only and polling (try_take, try_acquire, spin) is the way to take frames.
+    bool can_wait() const noexcept { return is_open() && core_->can_sleep(); }
+    // Why can_wait() is false, as the blocking call would report it: errc::read_only (this
+    // account may not write the sibling), errc::not_found (no sibling: the channel has no
+    // writer; looked for again at the next blocking call), errc::wrong_layout (somebody wrote
+    // over it), ... Empty when it can wait, or when the reader is not open.
+    std::error_code wait_refusal() const noexcept
     {
-        return is_open() ? core_->view.notify().waiting_count() : 0;
+        return is_open() && !core_->can_sleep() ? core_->sleep_refusal : std::error_code{};
     }
 
     // Totals for this reader: frames taken, frames skipped between them, and the sequence of
@@ -779,8 +1080,10 @@ private:
         }
         const frame_layout::channel_view& channel = core_->view;
         const bool blocking = mode.how() == acquire_mode::kind::wait;
-        if (blocking && !core_->mapping.writable()) {
-            ec = errc::read_only;
+        // A reader that can never sleep learns it at its first blocking call, frame or not; a
+        // missing sibling (a channel between writers) is looked for again right before sleeping.
+        if (blocking && !core_->can_sleep() && core_->sleep_refusal != errc::not_found) {
+            ec = core_->sleep_refusal;
             return false;
         }
         using clock = std::chrono::steady_clock;
@@ -790,8 +1093,8 @@ private:
                                   ? clock::time_point::max()
                                   : start + std::chrono::duration_cast<clock::duration>(mode.timeout());
         for (;;) {
-            // Read the notification first: a frame published after this read changes it.
-            const std::uint64_t seen = channel.notify().sequence();
+            // Read the notify sequence first: a frame published after this read changes it.
+            const std::uint64_t seen = channel.notify_sequence();
             status s;
             if (view != nullptr) {
                 std::uint32_t slot = 0;
@@ -836,6 +1139,9 @@ private:
                 const auto now = clock::now();
                 if (now >= deadline) {
                     ec = errc::timeout;
+                    return false;
+                }
+                if (!core_->ready_to_sleep(ec)) {
                     return false;
                 }
                 slice = acquire_mode::wait_for(std::min<std::chrono::nanoseconds>(

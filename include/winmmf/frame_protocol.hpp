@@ -8,14 +8,21 @@
 // Layout of a channel mapping (offsets from the start of the view):
 //
 //   0      channel_header   64 B   marker (the first word), version, geometry
-//   64     channel_control         published sequence, writer claim, closed flag, notify_block
-//   ...    slot_record[slots]      per slot: the sequence-lock stamp and the frame's metadata
+//   64     channel_control 192 B   published sequence, writer claim, closed flag, notify sequence
+//   256    slot_record[slots]      per slot: the sequence-lock stamp and the frame's metadata
 //   data   slot 0 payload          page-aligned; each slot is slot_stride bytes (a page multiple)
 //   ...    slot 1 payload, ...
 //
 // The first word is lock_word::channel_layout_marker: a WinMMF peer reads it as
 // "uninitialized" and refuses every lock, and winmmf's compatible_lock reports
 // errc::wrong_lock_policy, so neither can be talked into writing over a channel.
+//
+// The readers' waiter slots live in a second mapping, the notification sibling
+// "<channel>#notify" (notify_header, then a detail::waiter_block). A blocking reader must write
+// there to announce itself, so the sibling can be secured apart from the frames: a service
+// grants users read-only frames and a writable sibling. Everything a reader trusts - frames,
+// metadata, `published`, `closed` and the notify sequence it sleeps on - stays in the channel
+// mapping, which only the writer may write; the sibling decides only who gets woken.
 #pragma once
 
 #include <winmmf/detail/notify_state.hpp>
@@ -29,6 +36,7 @@
 #include <cstring>
 #include <limits>
 #include <span>
+#include <string_view>
 
 namespace winmmf {
 
@@ -90,7 +98,10 @@ struct frame_info {
 
 namespace frame_layout {
 
-inline constexpr std::uint32_t version = 1;
+// 2: the waiter slots moved out to the notification sibling (version 1 had them in
+// channel_control). Readers and writers of one version refuse the other
+// (errc::unsupported_layout_version) rather than misread it.
+inline constexpr std::uint32_t version = 2;
 inline constexpr std::uint32_t min_slots = 2;  // one being written, one complete
 inline constexpr std::uint32_t max_slots = 64;
 inline constexpr std::uint32_t default_slots = 3;
@@ -119,18 +130,19 @@ inline constexpr std::size_t header_size = sizeof(channel_header);
 
 // Offset 64: what changes while the channel runs. Hot words on lines of their own.
 struct channel_control {
-    alignas(64) std::uint64_t published;   // sequence of the newest complete frame; 0: none yet
-    alignas(64) std::uint64_t writer;      // claim word of the writer role (claim_word)
-    std::uint32_t closed;                  // 1 once the writer closed: end of stream
-    std::uint32_t writer_pid;              // the claiming writer's process id, for waits
-    alignas(64) detail::notify_block notify; // readers sleep here; the writer bumps it
+    alignas(64) std::uint64_t published;       // sequence of the newest complete frame; 0: none yet
+    alignas(64) std::uint64_t writer;          // claim word of the writer role (claim_word)
+    std::uint32_t closed;                      // 1 once the writer closed: end of stream
+    std::uint32_t writer_pid;                  // the claiming writer's process id, for diagnostics
+    alignas(64) std::uint64_t notify_sequence; // bumped after every publish and at close; readers
+                                               // sleep until it moves (notify_state.hpp)
 };
 static_assert(offsetof(channel_control, published) == 0);
 static_assert(offsetof(channel_control, writer) == 64);
 static_assert(offsetof(channel_control, closed) == 72);
 static_assert(offsetof(channel_control, writer_pid) == 76);
-static_assert(offsetof(channel_control, notify) == 128);
-static_assert(sizeof(channel_control) == 128 + sizeof(detail::notify_block));
+static_assert(offsetof(channel_control, notify_sequence) == 128);
+static_assert(sizeof(channel_control) == 192);
 
 // One per slot. `stamp` is the slot's sequence lock: 2n while it holds complete frame n,
 // 2n + 1 while frame n is being written into it, 0 before its first frame.
@@ -152,7 +164,29 @@ static_assert(offsetof(slot_record, format) == 52);
 
 inline constexpr std::size_t control_offset = header_size;
 inline constexpr std::size_t records_offset = control_offset + sizeof(channel_control);
-static_assert(records_offset % 64 == 0);
+static_assert(records_offset == 256);
+
+// ---- the notification sibling ----------------------------------------------------------------
+
+// "<channel>#notify". Suffixes of the channel's name are budgeted by detail::longest_suffix
+// (event.hpp), which every channel name is checked against when it is created or opened.
+inline constexpr std::u16string_view notify_suffix = u"#notify";
+inline constexpr std::uint32_t notify_version = 1;
+
+// Offset 0 of the sibling; its first word is lock_word::channel_notify_marker, so the sibling is
+// never mistaken for a channel, a standalone notification or a WinMMF mapping (nor they for it).
+struct notify_header {
+    std::uint32_t marker;  // lock_word::channel_notify_marker
+    std::uint32_t version; // 0 until the creator is done; then notify_version
+    std::uint32_t reserved[14];
+};
+static_assert(sizeof(notify_header) == 64);
+static_assert(offsetof(notify_header, version) == 4);
+
+inline constexpr std::size_t notify_header_size = sizeof(notify_header);
+// The waiter block follows the header: its size is what the sibling's creator asks for.
+inline constexpr std::size_t notify_block_size = sizeof(detail::waiter_block);
+static_assert(notify_header_size + notify_block_size == 640);
 
 struct geometry {
     std::uint32_t slot_count = 0;
@@ -292,7 +326,16 @@ public:
 
     bool valid() const noexcept { return base_ != nullptr; }
     const geometry& shape() const noexcept { return geometry_; }
-    detail::notify_state notify() const noexcept { return detail::notify_state(&control()->notify); }
+    // The channel's half of its notification: the sequence readers sleep on. `waiters` is the
+    // sibling's block, or null where it is not mapped (the state then cannot announce anyone).
+    detail::notify_state notify(detail::waiter_block* waiters) const noexcept
+    {
+        return detail::notify_state(&control()->notify_sequence, waiters);
+    }
+    std::uint64_t notify_sequence() const noexcept
+    {
+        return std::atomic_ref<std::uint64_t>(control()->notify_sequence).load(std::memory_order_acquire);
+    }
     std::atomic_ref<std::uint64_t> writer_word() const noexcept
     {
         return std::atomic_ref<std::uint64_t>(control()->writer);

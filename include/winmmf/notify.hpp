@@ -94,12 +94,16 @@ namespace detail {
 inline constexpr std::u16string_view wait_event_tag = u"#wait";
 inline constexpr std::u16string_view waiter_claim_tag = u"#live";
 
-inline std::error_code check_suffix_room(const object_name& base) noexcept
+// The name of an object that derives other names from its own (events, claims, a sibling),
+// refused unless it leaves room for the longest suffix: no derived name is ever truncated.
+inline std::error_code make_base_name(const name_ref& requested, object_name& out) noexcept
 {
-    if (base.full().size() + longest_suffix > max_name_length) {
-        return make_error_code(errc::name_too_long);
+    std::error_code ec;
+    out = object_name::make(requested, ec);
+    if (!ec && out.full().size() + longest_suffix > max_name_length) {
+        ec = make_error_code(errc::name_too_long);
     }
-    return {};
+    return ec;
 }
 
 // A waiter slot held by this process: the claim, and the slot's auto-reset event.
@@ -137,11 +141,17 @@ public:
 
     std::error_code set_security(const SECURITY_ATTRIBUTES* sa) noexcept { return security_.assign(sa); }
 
+    // Replaces the view of the shared words: a frame reader that found no notification sibling
+    // when it opened attaches the sibling's waiter block later. Not while a wait is running.
+    void set_state(notify_state state) noexcept { state_ = state; }
+
     const notify_state& state() const noexcept { return state_; }
     const object_name& base() const noexcept { return base_; }
 
     // Bumps the sequence and signals every announced waiter; returns how many were signalled.
-    // An error (a waiter's event that cannot be opened or set) does not stop the others.
+    // An error (a waiter's event that cannot be opened or set) does not stop the others. The
+    // work is bounded whatever the waiter block holds: at most one open and one SetEvent per
+    // bit of a 64-bit mask, and an open is cached once it succeeds.
     std::size_t notify(std::error_code& ec) noexcept
     {
         ec.clear();
@@ -206,6 +216,9 @@ public:
     {
         ec.clear();
         std::size_t reclaimed = 0;
+        if (!state_.has_waiters()) {
+            return 0;
+        }
         for (std::uint32_t i = 0; i < max_waiters; ++i) {
             const std::uint64_t w = state_.slot_word(i).load(std::memory_order_acquire);
             if (!claim_word::is_claimed(w)) {
@@ -286,6 +299,14 @@ private:
                 }
                 bool existed = false;
                 unique_handle event = create_event(name, false, security_.get(), existed, ec);
+                if (name_is_taken(ec)) {
+                    // The slot's event outlived its previous owner (a notifier still holds it)
+                    // and that owner's descriptor shuts this account out - another account's
+                    // slot, for now - or another object squats the name. Give the claim back
+                    // and try the next slot.
+                    ec.clear();
+                    continue;
+                }
                 if (ec) {
                     return ec;
                 }
@@ -305,6 +326,10 @@ private:
     outcome block(std::uint64_t seen, std::chrono::nanoseconds timeout, const cancel_token* cancel,
                   std::uint64_t& current, std::error_code& ec) noexcept
     {
+        if (!state_.has_waiters()) {
+            ec = make_error_code(errc::read_only); // nowhere to announce a waiter
+            return outcome::failed;
+        }
         const auto start = clock::now();
         const auto headroom =
             std::chrono::duration_cast<std::chrono::nanoseconds>(clock::time_point::max() - start);
@@ -626,12 +651,9 @@ private:
     // how: 0 create, 1 open, 2 open or create
     std::error_code establish(int how, const name_ref& requested, const create_options& options) noexcept
     {
-        std::error_code ec;
-        const object_name name = object_name::make(requested, ec);
+        object_name name;
+        std::error_code ec = detail::make_base_name(requested, name);
         if (ec) {
-            return ec;
-        }
-        if ((ec = detail::check_suffix_room(name))) {
             return ec;
         }
         mapping_type m;

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace winmmf::test {
@@ -122,6 +123,23 @@ inline void append_quoted(std::wstring& line, std::wstring_view arg)
     line += L'"';
 }
 
+inline constexpr std::chrono::milliseconds child_timeout{120000};
+
+// Polls `condition` until it holds or a generous bound passes; the bound only keeps a broken
+// build from hanging, nothing is measured.
+template <class Condition>
+bool eventually(Condition condition, std::chrono::milliseconds bound = std::chrono::seconds(60))
+{
+    const auto deadline = std::chrono::steady_clock::now() + bound;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        ::Sleep(1);
+    }
+    return true;
+}
+
 // A child process that is killed if the test lets go of it while it still runs, so a failing
 // test never leaves processes behind holding mappings.
 class child_process {
@@ -130,18 +148,25 @@ public:
 
     static child_process start(std::wstring_view program, const std::vector<std::string>& args)
     {
-        const std::wstring exe = executable_dir() + std::wstring(program);
+        return start_path(executable_dir() + std::wstring(program), args);
+    }
+
+    // `exe` is a full path. With `startup` given, the child inherits the standard handles it
+    // names (and every other inheritable handle: keep those few).
+    static child_process start_path(const std::wstring& exe, const std::vector<std::string>& args,
+                                    STARTUPINFOW* startup = nullptr)
+    {
         std::wstring line;
         append_quoted(line, exe);
         for (const std::string& arg : args) {
             line += L' ';
             append_quoted(line, widen(arg));
         }
-        STARTUPINFOW startup{};
-        startup.cb = sizeof startup;
+        STARTUPINFOW plain{};
+        plain.cb = sizeof plain;
         PROCESS_INFORMATION info{};
-        if (!::CreateProcessW(exe.c_str(), line.data(), nullptr, nullptr, FALSE, 0, nullptr,
-                              nullptr, &startup, &info)) {
+        if (!::CreateProcessW(exe.c_str(), line.data(), nullptr, nullptr, startup != nullptr ? TRUE : FALSE, 0,
+                              nullptr, nullptr, startup != nullptr ? startup : &plain, &info)) {
             throw std::system_error(detail::last_error(), "CreateProcessW " + narrow(exe));
         }
         ::CloseHandle(info.hThread);
@@ -155,7 +180,7 @@ public:
     ~child_process() { kill(); }
 
     // The exit code, or nullopt if it is still running after `timeout`.
-    std::optional<DWORD> wait(std::chrono::milliseconds timeout)
+    std::optional<DWORD> wait(std::chrono::milliseconds timeout = child_timeout)
     {
         if (::WaitForSingleObject(process_.get(), static_cast<DWORD>(timeout.count())) != WAIT_OBJECT_0) {
             return std::nullopt;
@@ -173,13 +198,147 @@ public:
         }
     }
 
+    bool running() const { return ::WaitForSingleObject(process_.get(), 0) == WAIT_TIMEOUT; }
     HANDLE handle() const noexcept { return process_.get(); }
 
 private:
     detail::unique_handle process_;
 };
 
-inline constexpr std::chrono::milliseconds child_timeout{120000};
+// A file in %TEMP% with a unique name.
+inline std::wstring temp_file(std::string_view tag)
+{
+    wchar_t dir[MAX_PATH + 1];
+    const DWORD n = ::GetTempPathW(MAX_PATH + 1, dir);
+    if (n == 0 || n > MAX_PATH) {
+        throw std::system_error(detail::last_error(), "GetTempPathW");
+    }
+    return std::wstring(dir, n) + widen(unique_name(tag)) + L".txt";
+}
+
+// The whole file, read through a handle of our own while a writer may still append to it.
+inline std::string read_file(const std::wstring& path)
+{
+    const HANDLE h = ::CreateFileW(path.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                   nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (h == INVALID_HANDLE_VALUE) {
+        return {};
+    }
+    const detail::unique_handle file(h);
+    std::string text;
+    char buffer[4096];
+    DWORD got = 0;
+    while (::ReadFile(file.get(), buffer, sizeof buffer, &got, nullptr) && got != 0) {
+        text.append(buffer, got);
+    }
+    return text;
+}
+
+inline detail::unique_handle inheritable_file(const std::wstring& path, DWORD access, DWORD disposition)
+{
+    SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+    const HANDLE h = ::CreateFileW(path.c_str(), access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                   &inherit, disposition, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (h == INVALID_HANDLE_VALUE) {
+        throw std::system_error(detail::last_error(), "CreateFileW " + narrow(path));
+    }
+    return detail::unique_handle(h);
+}
+
+enum class input_kind { empty, data, pipe };
+
+// A program run with stdout and stderr going to files (never to a pipe, which a Wine helper
+// process could hold open for ever) and stdin from a file, or from a pipe this object holds
+// the writing end of. Killed if still running when the object goes.
+class captured_process {
+public:
+    static captured_process start(const std::wstring& exe, const std::vector<std::string>& args,
+                                  input_kind input = input_kind::empty, std::string_view data = {})
+    {
+        captured_process p;
+        p.out_path_ = temp_file("out");
+        p.err_path_ = temp_file("err");
+        const detail::unique_handle out = inheritable_file(p.out_path_, GENERIC_WRITE, CREATE_ALWAYS);
+        const detail::unique_handle err = inheritable_file(p.err_path_, GENERIC_WRITE, CREATE_ALWAYS);
+        detail::unique_handle in;
+        if (input == input_kind::pipe) {
+            SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+            HANDLE read_end = nullptr;
+            HANDLE write_end = nullptr;
+            if (!::CreatePipe(&read_end, &write_end, &inherit, 0)) {
+                throw std::system_error(detail::last_error(), "CreatePipe");
+            }
+            // Only the read end goes to the child; if it inherited the write end too, the pipe
+            // could never report its end.
+            ::SetHandleInformation(write_end, HANDLE_FLAG_INHERIT, 0);
+            in = detail::unique_handle(read_end);
+            p.stdin_writer_ = detail::unique_handle(write_end);
+        } else {
+            p.in_path_ = temp_file("in");
+            {
+                const detail::unique_handle w = inheritable_file(p.in_path_, GENERIC_WRITE, CREATE_ALWAYS);
+                DWORD written = 0;
+                if (!data.empty() &&
+                    !::WriteFile(w.get(), data.data(), static_cast<DWORD>(data.size()), &written, nullptr)) {
+                    throw std::system_error(detail::last_error(), "WriteFile");
+                }
+            }
+            in = inheritable_file(p.in_path_, GENERIC_READ, OPEN_EXISTING);
+        }
+        STARTUPINFOW startup{};
+        startup.cb = sizeof startup;
+        startup.dwFlags = STARTF_USESTDHANDLES;
+        startup.hStdInput = in.get();
+        startup.hStdOutput = out.get();
+        startup.hStdError = err.get();
+        p.process_ = child_process::start_path(exe, args, &startup);
+        return p;
+    }
+
+    captured_process() = default;
+    captured_process(captured_process&&) noexcept = default;
+    captured_process& operator=(captured_process&&) noexcept = default;
+    ~captured_process()
+    {
+        process_.kill(); // before the files go: it may still hold them open
+        for (const std::wstring* path : {&out_path_, &err_path_, &in_path_}) {
+            if (!path->empty()) {
+                ::DeleteFileW(path->c_str());
+            }
+        }
+    }
+
+    std::optional<DWORD> wait(std::chrono::milliseconds timeout = child_timeout) { return process_.wait(timeout); }
+    bool running() const { return process_.running(); }
+    HANDLE handle() const noexcept { return process_.handle(); }
+    void close_stdin() { stdin_writer_.reset(); }
+    std::string out() const { return read_file(out_path_); }
+    std::string err() const { return read_file(err_path_); }
+
+    // Waits until stdout contains `text`; false if the process exits (or time runs out) first.
+    bool wait_for_output(std::string_view text, std::chrono::milliseconds timeout = child_timeout)
+    {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            const bool was_running = running();
+            if (out().find(text) != std::string::npos) {
+                return true;
+            }
+            if (!was_running) {
+                return false;
+            }
+            ::Sleep(10);
+        }
+        return false;
+    }
+
+private:
+    child_process process_;
+    detail::unique_handle stdin_writer_;
+    std::wstring out_path_;
+    std::wstring err_path_;
+    std::wstring in_path_;
+};
 
 // Runs winmmf_child.exe with `args` and returns its exit code (or -1 if it timed out and was
 // killed).

@@ -5,6 +5,7 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -39,6 +40,28 @@ channel_view make_channel(fake_section& s, const geometry& g)
 
 } // namespace
 
+// The shared layout, pinned: a 32-bit build compiles these too (the i686 preset), so both
+// widths agree on every offset.
+static_assert(version == 2); // 1 had the waiter slots inside channel_control
+static_assert(control_offset == 64);
+// (channel_control, slot_record and records_offset are pinned beside their definitions.)
+static_assert(notify_version == 1);
+static_assert(sizeof(notify_header) == 64 && notify_header_size == 64);
+static_assert(offsetof(detail::waiter_block, waiting) == 0);
+static_assert(offsetof(detail::waiter_block, slots) == 64);
+static_assert(notify_block_size == 64 + 8 * detail::max_waiters);
+static_assert(notify_suffix == u"#notify");
+// The standalone notification's block is unchanged by the split (its layout version is still 1).
+static_assert(offsetof(detail::notify_block, sequence) == 0);
+static_assert(offsetof(detail::notify_block, waiters) + offsetof(detail::waiter_block, waiting) == 64);
+static_assert(offsetof(detail::notify_block, waiters) + offsetof(detail::waiter_block, slots) == 128);
+// Four layouts, four markers: none can be taken for another.
+static_assert(lock_word::channel_notify_marker == 0xFF434E54u);
+static_assert(lock_word::channel_notify_marker != lock_word::channel_layout_marker);
+static_assert(lock_word::channel_notify_marker != lock_word::notify_layout_marker);
+static_assert(lock_word::channel_notify_marker != lock_word::robust_layout_marker);
+static_assert(lock_word::classify(lock_word::channel_notify_marker) == lock_word::state::foreign);
+
 TEST_CASE("channel geometry: page-aligned slots, checked arithmetic", "[channel][layout]")
 {
     geometry g;
@@ -51,7 +74,7 @@ TEST_CASE("channel geometry: page-aligned slots, checked arithmetic", "[channel]
     CHECK(g.data_offset % 4096 == 0);
 
     REQUIRE(compute_geometry(1, 64, 4096, g) == errc{});
-    CHECK(g.data_offset == 8192); // 64 records spill into a second page
+    CHECK(g.data_offset == 8192); // 64 records (256 + 64 * 64 bytes) spill into a second page
     CHECK(g.total_size == 8192 + 64 * 4096);
 
     CHECK(compute_geometry(0, 3, 4096, g) == errc::zero_size);
@@ -106,6 +129,9 @@ TEST_CASE("attach waits for the version and refuses other versions", "[channel][
     CHECK(v.shape().max_frame_size == 1000);
     CHECK(channel_view::attach(s.base, 100, v) == errc::wrong_layout);
     reinterpret_cast<channel_header*>(s.base)->version = version + 1;
+    CHECK(channel_view::attach(s.base, g.total_size, v) == errc::unsupported_layout_version);
+    // A channel of the previous layout (waiters inside the channel) is refused, not misread.
+    reinterpret_cast<channel_header*>(s.base)->version = 1;
     CHECK(channel_view::attach(s.base, g.total_size, v) == errc::unsupported_layout_version);
 }
 
@@ -163,6 +189,54 @@ TEST_CASE("frames go round the slots; readers take the newest and count what the
     CHECK(retries == 0); // single-threaded: nothing ever raced a read
 }
 
+TEST_CASE("a channel's notify sequence lives in the channel, its waiters in the sibling", "[channel][notify][layout]")
+{
+    geometry g;
+    REQUIRE(compute_geometry(64, 2, 4096, g) == errc{});
+    fake_section s(static_cast<std::size_t>(g.total_size));
+    const channel_view w = make_channel(s, g);
+    auto waiters = std::make_unique<detail::waiter_block>();
+    std::memset(waiters.get(), 0, sizeof *waiters);
+
+    // The writer's state: the channel's sequence, the sibling's block.
+    detail::notify_state writer = w.notify(waiters.get());
+    CHECK(writer.has_waiters());
+    CHECK(w.notify_sequence() == 0);
+    CHECK(writer.bump() == 0);
+    CHECK(w.notify_sequence() == 1);
+    auto* control = reinterpret_cast<channel_control*>(s.base + control_offset);
+    CHECK(control->notify_sequence == 1);
+
+    // A reader that may not write the sibling: reads the sequence, announces nobody.
+    const detail::notify_state polling = w.notify(nullptr);
+    CHECK(polling.valid());
+    CHECK_FALSE(polling.has_waiters());
+    CHECK(polling.sequence() == 1);
+    CHECK(polling.waiting_count() == 0);
+
+    // A reader that may: announces in the sibling, sees the channel's sequence.
+    detail::notify_state sleeper = w.notify(waiters.get());
+    CHECK(sleeper.announce(3) == 1);
+    CHECK(waiters->waiting == detail::notify_state::bit(3));
+    CHECK(writer.bump() == detail::notify_state::bit(3));
+    CHECK(sleeper.sequence() == 2);
+    sleeper.withdraw(3);
+    CHECK(writer.bump() == 0);
+
+    // Whatever someone else writes into the sibling, the notifier's answer is a 64-bit mask:
+    // at most one signal per slot, every index in range. The frames are not touched.
+    waiters->waiting = ~std::uint64_t{0};
+    for (auto& slot : waiters->slots) {
+        slot = 0xDEADBEEFDEADBEEFull;
+    }
+    CHECK(writer.bump() == ~std::uint64_t{0});
+    CHECK(writer.waiting_count() == detail::max_waiters);
+    CHECK(w.notify_sequence() == 4);
+    CHECK(w.published() == 0);
+    CHECK(w.shape().slot_count == 2);
+    CHECK(writer.slot_address(63) == &waiters->slots[63]);
+}
+
 TEST_CASE("the notification block's words and claims", "[notify][layout]")
 {
     auto block = std::make_unique<detail::notify_block>();
@@ -177,6 +251,8 @@ TEST_CASE("the notification block's words and claims", "[notify][layout]")
     n.withdraw(5);
     n.withdraw(63);
     CHECK(n.waiting_mask() == 0);
+    CHECK(block->sequence == 2);
+    CHECK(block->waiters.waiting == 0);
 
     using namespace detail::claim_word;
     CHECK_FALSE(is_claimed(0));

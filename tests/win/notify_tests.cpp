@@ -16,24 +16,11 @@
 
 using namespace winmmf;
 using namespace std::chrono_literals;
+using winmmf::test::eventually;
 using child::exit_code_for;
 
 namespace {
 
-// Polls `condition` until it holds or a generous bound passes; the bound only keeps a broken
-// build from hanging, nothing is measured.
-template <class Condition>
-bool eventually(Condition condition, std::chrono::milliseconds bound = 60s)
-{
-    const auto deadline = std::chrono::steady_clock::now() + bound;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        ::Sleep(1);
-    }
-    return true;
-}
 
 } // namespace
 

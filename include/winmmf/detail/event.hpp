@@ -138,6 +138,15 @@ inline unique_handle create_event(const object_name& name, bool manual_reset, SE
     return h;
 }
 
+// CreateEventW's answers that mean "this name is somebody else's": an object whose descriptor
+// shuts this account out, or an object of another type under the name. For a derived name
+// that is one slot lost, not a failure of the whole notification: the caller tries another.
+inline bool name_is_taken(const std::error_code& ec) noexcept
+{
+    return ec == std::error_code(ERROR_ACCESS_DENIED, std::system_category()) ||
+           ec == std::error_code(ERROR_INVALID_HANDLE, std::system_category());
+}
+
 // Whether a named object exists. Only "no such name" counts as absent: a name we may not open
 // (ERROR_ACCESS_DENIED) or that belongs to another object type is somebody's, so it exists.
 inline bool object_exists(const object_name& name) noexcept
@@ -222,6 +231,10 @@ public:
             }
             bool existed = false;
             unique_handle token = create_event(mine, true, sa, existed, ec);
+            if (name_is_taken(ec)) {
+                ec.clear();
+                return result::busy; // somebody holds that liveness name (or squats it)
+            }
             if (ec) {
                 return result::failed;
             }

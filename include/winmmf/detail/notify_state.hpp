@@ -1,8 +1,8 @@
 // winmmf/detail/notify_state.hpp - the shared-memory half of a cross-process notification.
 //
-// Platform-independent: a block of atomics and the orderings that make "check, then sleep"
-// safe. The kernel half (one auto-reset event per waiter slot, created by name) is in
-// notify.hpp; here is only what ThreadSanitizer can check natively.
+// Platform-independent: a few atomics and the orderings that make "check, then sleep" safe.
+// The kernel half (one auto-reset event per waiter slot, created by name) is in notify.hpp;
+// here is only what ThreadSanitizer can check natively.
 //
 // The protocol (docs/frames.md explains it at length):
 //
@@ -15,7 +15,9 @@
 // total order of those four operations at least one side sees the other: either the waiter
 // sees the new sequence and does not sleep, or the notifier sees the bit and signals event i,
 // which stays signalled until the waiter consumes it. No wake-up can fall between the check
-// and the sleep. A notifier that finds `waiting == 0` makes no system call at all.
+// and the sleep. A notifier that finds `waiting == 0` makes no system call at all. The
+// argument holds wherever the two words live: a frame channel keeps `sequence` in the channel
+// mapping and `waiting` in a sibling mapping, and seq_cst orders operations on both.
 #pragma once
 
 #include <atomic>
@@ -28,18 +30,31 @@ namespace winmmf::detail {
 // One bit per waiter slot in a 64-bit word: the notifier's "is anybody waiting?" is one load.
 inline constexpr std::uint32_t max_waiters = 64;
 
+// The waiters' half of a notification: who is asleep, and who owns each slot. Waiters write
+// it; a notifier only reads `waiting` (and a process that reclaims a dead waiter's slot writes
+// it too). A frame channel keeps this block in a mapping of its own, so that it can be
+// writable for readers that may only read the frames (see frame_protocol.hpp).
+//
 // Lives in shared memory, so every field has a fixed width and an explicit alignment: the
 // layout is identical for 32- and 64-bit processes (a 32-bit compiler aligns a bare uint64_t
 // member to 4). Each hot word has its own cache line so that waiters coming and going do not
-// slow the notifier's increment.
-struct notify_block {
-    alignas(64) std::uint64_t sequence;           // bumped by every notify
+// slow the notifier.
+struct waiter_block {
     alignas(64) std::uint64_t waiting;            // bit i: slot i is about to sleep, or sleeping
     alignas(64) std::uint64_t slots[max_waiters]; // claim word of each slot (see claim_word)
 };
+static_assert(offsetof(waiter_block, waiting) == 0);
+static_assert(offsetof(waiter_block, slots) == 64);
+static_assert(sizeof(waiter_block) == 64 + 8 * max_waiters);
+
+// A standalone notification (notify.hpp): the sequence and the waiters in one block.
+struct notify_block {
+    alignas(64) std::uint64_t sequence; // bumped by every notify
+    waiter_block waiters;
+};
 static_assert(offsetof(notify_block, sequence) == 0);
-static_assert(offsetof(notify_block, waiting) == 64);
-static_assert(offsetof(notify_block, slots) == 128);
+static_assert(offsetof(notify_block, waiters) == 64);
+static_assert(offsetof(notify_block, waiters) + offsetof(waiter_block, slots) == 128);
 static_assert(sizeof(notify_block) == 128 + 8 * max_waiters);
 static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free,
               "notification words are shared between processes; they must be lock-free");
@@ -61,13 +76,29 @@ constexpr std::uint64_t released(std::uint64_t w) noexcept { return w & ~std::ui
 
 } // namespace claim_word
 
-// A view onto a notify_block; copyable, no ownership.
+// A view onto a notification's words: the sequence, and the waiter block. The two may live in
+// different mappings (a frame channel's sequence is in the channel, where only the writer may
+// write it; its waiters are in the notification sibling). The waiter block may be absent: then
+// the sequence can be read and bumped, and nobody can be announced. Copyable, no ownership.
+//
+// Nothing here trusts the waiter block: any bit pattern in it is a valid state (a bit is a
+// slot index below 64, a claim word any 64-bit value), so a process that scribbles over it can
+// cost the notifier at most one signal per slot, and cannot make it read out of bounds.
 class notify_state {
 public:
     notify_state() noexcept = default;
-    explicit notify_state(notify_block* block) noexcept : block_(block) {}
+    explicit notify_state(notify_block* block) noexcept
+        : sequence_(&block->sequence), waiters_(&block->waiters)
+    {
+    }
+    notify_state(std::uint64_t* sequence, waiter_block* waiters) noexcept
+        : sequence_(sequence), waiters_(waiters)
+    {
+    }
 
-    bool valid() const noexcept { return block_ != nullptr; }
+    bool valid() const noexcept { return sequence_ != nullptr; }
+    // Whether waiters can be announced (and so whether anyone can sleep on this state).
+    bool has_waiters() const noexcept { return waiters_ != nullptr; }
 
     std::uint64_t sequence() const noexcept { return seq().load(std::memory_order_acquire); }
 
@@ -76,12 +107,12 @@ public:
     std::uint64_t bump() noexcept
     {
         seq().fetch_add(1, std::memory_order_seq_cst);
-        return mask().load(std::memory_order_seq_cst);
+        return waiters_ != nullptr ? mask().load(std::memory_order_seq_cst) : 0;
     }
 
     // Waiter steps 1 and 2: announce slot `slot`, then look again. Returns the sequence seen
     // after announcing: if it differs from what the caller had seen, the caller must withdraw
-    // instead of sleeping.
+    // instead of sleeping. Needs the waiter block.
     std::uint64_t announce(std::uint32_t slot) noexcept
     {
         mask().fetch_or(bit(slot), std::memory_order_seq_cst);
@@ -93,7 +124,10 @@ public:
         mask().fetch_and(~bit(slot), std::memory_order_release);
     }
 
-    std::uint64_t waiting_mask() const noexcept { return mask().load(std::memory_order_acquire); }
+    std::uint64_t waiting_mask() const noexcept
+    {
+        return waiters_ != nullptr ? mask().load(std::memory_order_acquire) : 0;
+    }
     std::size_t waiting_count() const noexcept
     {
         return static_cast<std::size_t>(std::popcount(waiting_mask()));
@@ -101,27 +135,25 @@ public:
 
     std::atomic_ref<std::uint64_t> slot_word(std::uint32_t slot) const noexcept
     {
-        return std::atomic_ref<std::uint64_t>(block_->slots[slot]);
+        return std::atomic_ref<std::uint64_t>(waiters_->slots[slot % max_waiters]);
     }
 
-    std::uint64_t* slot_address(std::uint32_t slot) const noexcept { return &block_->slots[slot]; }
+    std::uint64_t* slot_address(std::uint32_t slot) const noexcept { return &waiters_->slots[slot % max_waiters]; }
 
     static constexpr std::uint64_t bit(std::uint32_t slot) noexcept
     {
-        return std::uint64_t{1} << slot;
+        return std::uint64_t{1} << (slot % max_waiters);
     }
 
 private:
-    std::atomic_ref<std::uint64_t> seq() const noexcept
-    {
-        return std::atomic_ref<std::uint64_t>(block_->sequence);
-    }
+    std::atomic_ref<std::uint64_t> seq() const noexcept { return std::atomic_ref<std::uint64_t>(*sequence_); }
     std::atomic_ref<std::uint64_t> mask() const noexcept
     {
-        return std::atomic_ref<std::uint64_t>(block_->waiting);
+        return std::atomic_ref<std::uint64_t>(waiters_->waiting);
     }
 
-    notify_block* block_ = nullptr;
+    std::uint64_t* sequence_ = nullptr;
+    waiter_block* waiters_ = nullptr;
 };
 
 } // namespace winmmf::detail
