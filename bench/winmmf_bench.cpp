@@ -82,6 +82,8 @@ constexpr const char* transfer_view = "transfer 1080p: frame channel, reader rea
 constexpr const char* transfer_copy = "transfer 1080p: frame channel, reader copies out";
 constexpr const char* transfer_pipe = "transfer 1080p: named pipe";
 constexpr const char* transfer_tcp = "transfer 1080p: TCP loopback";
+constexpr const char* wake_raw_opens = "wake: 64 OpenEventW of names that do not exist";
+constexpr const char* wake_scribbled = "wake: publish 64 B, its notification scribbled (64 bits, no events)";
 } // namespace names
 
 enum class compare { time_at_most, speed_at_least };
@@ -117,6 +119,10 @@ const target targets[] = {
      compare::speed_at_least, 10.0},
     {"frame transfer, copying reader: faster than TCP loopback", names::transfer_copy, names::transfer_tcp,
      compare::speed_at_least, 2.0},
+    // Whoever may write a channel's notification sibling can set all 64 waiter bits: a publish
+    // then costs at most one failed open per bit, and nothing more.
+    {"publish, garbage in the notification: vs its 64 failed opens", names::wake_scribbled, names::wake_raw_opens,
+     compare::time_at_most, 1.2},
 };
 
 // ---- the machine --------------------------------------------------------------------------------
@@ -436,6 +442,45 @@ TEST_CASE("write and read a 1080p RGB frame", "[frame]")
         writer.publish(src, meta, ec);
         reader.try_take(dst, info, ec);
         return dst[12345];
+    };
+    CHECK_FALSE(ec);
+}
+
+TEST_CASE("publish a small frame while the notification sibling holds garbage", "[frame][wake]")
+{
+    const std::string channel = bench_name("frame-scribbled");
+    auto writer = frame_writer::create(local(channel), {.max_frame_size = 64});
+    // What somebody who may write "<channel>#notify" can do: announce all 64 slots, owned by
+    // nobody (no slot has an event, so every open fails with ERROR_FILE_NOT_FOUND).
+    detail::unique_handle sibling(
+        ::OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, test::widen("Local\\" + channel + "#notify").c_str()));
+    REQUIRE(sibling);
+    detail::unique_view view(::MapViewOfFile(sibling.get(), FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0));
+    REQUIRE(view);
+    std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(view.get() + frame_layout::notify_header_size))
+        .store(~std::uint64_t{0});
+    REQUIRE(writer.readers_waiting() == detail::max_waiters);
+
+    std::vector<std::wstring> missing;
+    for (int i = 0; i < 64; ++i) {
+        missing.push_back(test::widen("Local\\" + bench_name("no-such-event") + "#wait" + std::to_string(i)));
+    }
+    BENCHMARK(names::wake_raw_opens)
+    {
+        int found = 0;
+        for (const std::wstring& name : missing) {
+            if (HANDLE h = ::OpenEventW(EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, name.c_str())) {
+                ::CloseHandle(h);
+                ++found;
+            }
+        }
+        return found;
+    };
+    const std::vector<std::byte> frame(64, std::byte{1});
+    std::error_code ec;
+    BENCHMARK(names::wake_scribbled)
+    {
+        return writer.publish(frame, {}, ec);
     };
     CHECK_FALSE(ec);
 }

@@ -84,15 +84,11 @@ constexpr bool is_transient(errc e) noexcept
 
 namespace detail {
 
-// Runs `attempt` (a callable returning errc, errc{} on success) until it succeeds, fails for a
-// permanent reason, or the mode runs out. Each policy's lock calls go through here.
+// After a first attempt failed with `result`: runs `attempt` again until it succeeds, fails for
+// a permanent reason, or the mode runs out.
 template <class Attempt>
-errc acquire_with(const acquire_mode& mode, Attempt&& attempt) noexcept
+errc keep_trying(const acquire_mode& mode, Attempt& attempt, errc result) noexcept
 {
-    errc result = attempt();
-    if (result == errc{} || !is_transient(result) || mode.how() == acquire_mode::kind::try_once) {
-        return result;
-    }
     if (mode.how() == acquire_mode::kind::spin) {
         for (std::uint64_t tries = 1; tries < mode.max_tries(); ++tries) {
             cpu_relax();
@@ -122,6 +118,20 @@ errc acquire_with(const acquire_mode& mode, Attempt&& attempt) noexcept
             return result;
         }
     }
+}
+
+// Runs `attempt` (a callable returning errc, errc{} on success) until it succeeds, fails for a
+// permanent reason, or the mode runs out. Each policy's lock calls go through here. The first
+// attempt - all of an uncontended lock - is kept apart from the waiting loop, so that it stays
+// small enough for the compiler to inline into the caller.
+template <class Attempt>
+errc acquire_with(const acquire_mode& mode, Attempt&& attempt) noexcept
+{
+    const errc result = attempt();
+    if (result == errc{} || !is_transient(result) || mode.how() == acquire_mode::kind::try_once) {
+        return result;
+    }
+    return keep_trying(mode, attempt, result);
 }
 
 } // namespace detail

@@ -117,7 +117,6 @@ public:
             }
         } while (!word().compare_exchange_weak(current, 0, std::memory_order_acq_rel,
                                                std::memory_order_acquire));
-        std::atomic_thread_fence(std::memory_order_seq_cst);
         ec.clear();
         return current;
     }

@@ -150,20 +150,30 @@ constexpr errc refusal_for_write_unlock(word_type w) noexcept
 
 namespace detail {
 
-// The WinMMF step: acquire load, check, compare_exchange_weak (AcqRel / Acquire), and a
-// SeqCst fence once it succeeds. A failed exchange re-checks the fresh value, so a "try"
-// fails only for a reason in the state, never because another process raced us.
+// The WinMMF step: check the state, compare_exchange_weak (AcqRel / Acquire) to its successor,
+// and on failure check the fresh value the exchange returned and go again. So a "try" fails
+// only for a reason in the state, never because another process raced us.
+//
+// WinMMF reads the word first (an acquire load); we start the exchange from `likely`, the state
+// an uncontended call finds (free, or held only by us). When the guess is right, that saves
+// the load, and the cache line is fetched once, for writing; when it is wrong, the failed
+// exchange is the acquire load, and the loop goes on exactly as WinMMF's does. Either way the
+// values written to the word, and when, are WinMMF's.
+//
+// WinMMF also issues a SeqCst fence after each successful exchange; we do not. Acquire on
+// locking and release on unlocking already order the data accesses of one critical section
+// before the next (that is all a mutex promises), the fence orders nothing another process can
+// observe, and it cost half of an uncontended lock/unlock (docs/benchmarks.md).
 template <class Refusal, class Next>
-errc transition(std::atomic_ref<word_type> word, Refusal refusal, Next next) noexcept
+errc transition(std::atomic_ref<word_type> word, word_type likely, Refusal refusal, Next next) noexcept
 {
-    word_type current = word.load(std::memory_order_acquire);
+    word_type current = likely;
     for (;;) {
         if (const errc why = refusal(current); why != errc{}) {
             return why;
         }
         if (word.compare_exchange_weak(current, next(current), std::memory_order_acq_rel,
                                        std::memory_order_acquire)) {
-            std::atomic_thread_fence(std::memory_order_seq_cst);
             return errc{};
         }
     }
@@ -173,23 +183,23 @@ errc transition(std::atomic_ref<word_type> word, Refusal refusal, Next next) noe
 
 inline errc try_lock_read(std::atomic_ref<word_type> word) noexcept
 {
-    return detail::transition(word, refusal_for_read_lock, [](word_type w) { return w + 1; });
+    return detail::transition(word, 0, refusal_for_read_lock, [](word_type w) { return w + 1; });
 }
 
 inline errc unlock_read(std::atomic_ref<word_type> word) noexcept
 {
-    return detail::transition(word, refusal_for_read_unlock, [](word_type w) { return w - 1; });
+    return detail::transition(word, 1, refusal_for_read_unlock, [](word_type w) { return w - 1; });
 }
 
 inline errc try_lock_write(std::atomic_ref<word_type> word) noexcept
 {
-    return detail::transition(word, refusal_for_write_lock,
+    return detail::transition(word, 0, refusal_for_write_lock,
                               [](word_type w) { return w | write_lock_mask; });
 }
 
 inline errc unlock_write(std::atomic_ref<word_type> word) noexcept
 {
-    return detail::transition(word, refusal_for_write_unlock,
+    return detail::transition(word, write_lock_mask, refusal_for_write_unlock,
                               [](word_type w) { return w & ~write_lock_mask; });
 }
 
@@ -204,7 +214,6 @@ inline errc initialize(std::atomic_ref<word_type> word) noexcept
                                       std::memory_order_acquire)) {
         return errc::corrupt_lock_word;
     }
-    std::atomic_thread_fence(std::memory_order_seq_cst);
     return errc{};
 }
 

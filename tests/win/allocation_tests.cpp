@@ -85,6 +85,11 @@ void* operator new[](std::size_t size, std::align_val_t a)
     }
     throw std::bad_alloc();
 }
+// GCC pairs a new-expression with std::free once it inlines the replacement below and warns,
+// not seeing that the matching operator new is a malloc of ours: the pairing is correct.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
