@@ -19,27 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 "$root/scripts/deps.sh"
 cd "$root"
 echo "bench: building winmmf_bench.exe (mingw-w64)"
-build_log=$(mktemp)
-build() {
-    if [ -n "${WINMMF_BUILD_DIR:-}" ]; then
-        cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-            -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/x86_64-w64-mingw32-wine.cmake" \
-            -DWINMMF_CATCH2_SOURCE="$deps_dir/catch2_3.7.1.orig.tar.gz" &&
-            cmake --build "$build_dir" -j "$jobs" --target winmmf_bench winmmf_bench_helper
-    else
-        cmake --preset mingw-wine -DWINMMF_CATCH2_SOURCE="$deps_dir/catch2_3.7.1.orig.tar.gz" &&
-            cmake --build --preset mingw-wine -j "$jobs" --target winmmf_bench winmmf_bench_helper
-    fi
-}
-build_dir=${WINMMF_BUILD_DIR:-$root/build/mingw-wine}
-# Quiet when it works; the whole log when it does not.
-if ! build >"$build_log" 2>&1 </dev/null; then
-    cat "$build_log" >&2
-    echo "build failed" >&2
-    rm -f "$build_log"
-    exit 1
-fi
-rm -f "$build_log"
+build_windows_targets winmmf_bench winmmf_bench_helper
 
 trap wine_down EXIT
 wine_up "$build_dir/wineprefix"

@@ -15,7 +15,6 @@
 #include <cstring>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 using namespace winmmf;
@@ -26,156 +25,14 @@ namespace {
 // winmmf.exe lives in bin/, beside winmmf_c.dll; the tests run from tests/.
 std::wstring tool_path() { return test::executable_dir() + L"..\\bin\\winmmf.exe"; }
 
-std::wstring temp_file(std::string_view tag)
+using test::input_kind;
+
+// One run of winmmf.exe, its output captured in files.
+test::captured_process start_tool(const std::vector<std::string>& args, input_kind input = input_kind::empty,
+                                  std::string_view data = {})
 {
-    wchar_t dir[MAX_PATH + 1];
-    const DWORD n = ::GetTempPathW(MAX_PATH + 1, dir);
-    REQUIRE(n > 0);
-    return std::wstring(dir, n) + test::widen(test::unique_name(std::string(tag))) + L".txt";
+    return test::captured_process::start(tool_path(), args, input, data);
 }
-
-std::string read_file(const std::wstring& path)
-{
-    // A handle of our own (own file position), shared with the writer that may still run.
-    detail::unique_handle file(::CreateFileW(path.c_str(), GENERIC_READ,
-                                             FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                                             nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
-    if (file.get() == INVALID_HANDLE_VALUE) {
-        (void)file.release();
-        return {};
-    }
-    std::string text;
-    char buffer[4096];
-    DWORD got = 0;
-    while (::ReadFile(file.get(), buffer, sizeof buffer, &got, nullptr) && got != 0) {
-        text.append(buffer, got);
-    }
-    return text;
-}
-
-detail::unique_handle inheritable_file(const std::wstring& path, DWORD access, DWORD disposition)
-{
-    SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
-    HANDLE h = ::CreateFileW(path.c_str(), access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                             &inherit, disposition, FILE_ATTRIBUTE_NORMAL, nullptr);
-    REQUIRE(h != INVALID_HANDLE_VALUE);
-    return detail::unique_handle(h);
-}
-
-enum class input_kind { empty, data, pipe };
-
-// One run of winmmf.exe: stdout and stderr go to files (never a pipe a Wine helper could hold
-// open), stdin comes from a file or from a pipe this object holds the other end of.
-class tool_process {
-public:
-    static tool_process start(const std::vector<std::string>& args, input_kind input = input_kind::empty,
-                              std::string_view data = {})
-    {
-        tool_process p;
-        p.out_path_ = temp_file("tool-out");
-        p.err_path_ = temp_file("tool-err");
-        detail::unique_handle out = inheritable_file(p.out_path_, GENERIC_WRITE, CREATE_ALWAYS);
-        detail::unique_handle err = inheritable_file(p.err_path_, GENERIC_WRITE, CREATE_ALWAYS);
-        detail::unique_handle in;
-        if (input == input_kind::pipe) {
-            SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
-            HANDLE read_end = nullptr;
-            HANDLE write_end = nullptr;
-            REQUIRE(::CreatePipe(&read_end, &write_end, &inherit, 0));
-            // Only the read end goes to the child; if it inherited the write end too, the pipe
-            // could never report its end.
-            ::SetHandleInformation(write_end, HANDLE_FLAG_INHERIT, 0);
-            in = detail::unique_handle(read_end);
-            p.stdin_writer_ = detail::unique_handle(write_end);
-        } else {
-            p.in_path_ = temp_file("tool-in");
-            {
-                detail::unique_handle w = inheritable_file(p.in_path_, GENERIC_WRITE, CREATE_ALWAYS);
-                DWORD written = 0;
-                if (!data.empty()) {
-                    REQUIRE(::WriteFile(w.get(), data.data(), static_cast<DWORD>(data.size()), &written, nullptr));
-                }
-            }
-            in = inheritable_file(p.in_path_, GENERIC_READ, OPEN_EXISTING);
-        }
-
-        const std::wstring exe = tool_path();
-        std::wstring line;
-        test::append_quoted(line, exe);
-        for (const std::string& arg : args) {
-            line += L' ';
-            test::append_quoted(line, test::widen(arg));
-        }
-        STARTUPINFOW startup{};
-        startup.cb = sizeof startup;
-        startup.dwFlags = STARTF_USESTDHANDLES;
-        startup.hStdInput = in.get();
-        startup.hStdOutput = out.get();
-        startup.hStdError = err.get();
-        PROCESS_INFORMATION info{};
-        if (!::CreateProcessW(exe.c_str(), line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                              &startup, &info)) {
-            throw std::system_error(detail::last_error(), "CreateProcessW " + test::narrow(exe));
-        }
-        ::CloseHandle(info.hThread);
-        p.process_ = detail::unique_handle(info.hProcess);
-        return p;
-    }
-
-    tool_process() = default;
-    tool_process(tool_process&&) noexcept = default;
-    tool_process& operator=(tool_process&&) noexcept = default;
-    ~tool_process()
-    {
-        if (process_ && ::WaitForSingleObject(process_.get(), 0) == WAIT_TIMEOUT) {
-            ::TerminateProcess(process_.get(), 999);
-            ::WaitForSingleObject(process_.get(), 10000);
-        }
-        for (const std::wstring* path : {&out_path_, &err_path_, &in_path_}) {
-            if (!path->empty()) {
-                ::DeleteFileW(path->c_str());
-            }
-        }
-    }
-
-    std::optional<DWORD> wait(std::chrono::milliseconds timeout = test::child_timeout)
-    {
-        if (::WaitForSingleObject(process_.get(), static_cast<DWORD>(timeout.count())) != WAIT_OBJECT_0) {
-            return std::nullopt;
-        }
-        DWORD code = 0;
-        ::GetExitCodeProcess(process_.get(), &code);
-        return code;
-    }
-    bool running() { return ::WaitForSingleObject(process_.get(), 0) == WAIT_TIMEOUT; }
-    void close_stdin() { stdin_writer_.reset(); }
-    std::string out() const { return read_file(out_path_); }
-    std::string err() const { return read_file(err_path_); }
-
-    // Waits until the output contains `text`, or the process exits first (then false).
-    bool wait_for_output(std::string_view text, std::chrono::milliseconds timeout = test::child_timeout)
-    {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (std::chrono::steady_clock::now() < deadline) {
-            const bool was_running = running();
-            if (out().find(text) != std::string::npos) {
-                return true;
-            }
-            if (!was_running) {
-                return false;
-            }
-            std::this_thread::sleep_for(10ms);
-        }
-        return false;
-    }
-
-private:
-    detail::unique_handle process_;
-    detail::unique_handle stdin_writer_;
-    std::wstring out_path_;
-    std::wstring err_path_;
-    std::wstring in_path_;
-};
 
 struct result {
     long code = -1;
@@ -186,7 +43,7 @@ struct result {
 result run_tool(const std::vector<std::string>& args, input_kind input = input_kind::empty,
                 std::string_view data = {})
 {
-    tool_process p = tool_process::start(args, input, data);
+    test::captured_process p = start_tool(args, input, data);
     const std::optional<DWORD> code = p.wait();
     result r{code ? static_cast<long>(*code) : -1, p.out(), p.err()};
     UNSCOPED_INFO("winmmf stdout: " << r.out);
@@ -339,9 +196,9 @@ TEST_CASE("tool: write puts stdin, a file or text where the library reads it", "
     CHECK(r.code == 0);
     CHECK(read_string(m, 0, 5) == "poked");
 
-    const std::wstring file = temp_file("tool-write-file");
+    const std::wstring file = test::temp_file("tool-write-file");
     {
-        detail::unique_handle f = inheritable_file(file, GENERIC_WRITE, CREATE_ALWAYS);
+        detail::unique_handle f = test::inheritable_file(file, GENERIC_WRITE, CREATE_ALWAYS);
         DWORD written = 0;
         ::WriteFile(f.get(), "\x01\x02\x00\x03", 4, &written, nullptr);
     }
@@ -442,6 +299,22 @@ TEST_CASE("tool: info decodes the lock word and the layout", "[tool]")
     r = run_tool({"info", robust});
     CHECK(r.code == 0);
     CHECK(contains(r.out, "layout:    winmmf robust lock policy"));
+    // Another version of the robust layout, and a lock word no winmmf process writes: openers
+    // refuse both, so info says why and exits with 7.
+    auto& robust_header = *reinterpret_cast<robust_word::header*>(r1.view.get());
+    robust_header.init = robust_word::ready_family | (robust_word::word_type{1} << 16) | robust_word::reader_slots;
+    r = run_tool({"info", robust});
+    CHECK(r.code == 7);
+    CHECK(contains(r.out, "robust layout version 1, not version 2"));
+    robust_header.init = robust_word::ready_value;
+    robust_header.writer = robust_word::held_bit; // held, by no process
+    r = run_tool({"info", robust});
+    CHECK(r.code == 7);
+    CHECK(contains(r.out, "CORRUPT: a lock word holds a value no winmmf process writes"));
+    robust_header.writer = 0;
+    r = run_tool({"info", robust});
+    CHECK(r.code == 0);
+    CHECK(contains(r.out, "lock:      free"));
 
     const std::string channel = test::unique_name("tool-info-channel");
     raw_section r2("Local\\" + channel, lock_word::channel_layout_marker);
@@ -465,7 +338,7 @@ TEST_CASE("tool: channels, notifications and unknown layouts are described, neve
 {
     REQUIRE_TOOL();
     for (const std::uint32_t marker : {lock_word::channel_layout_marker, lock_word::notify_layout_marker,
-                                       lock_word::make_marker(0x123456)}) {
+                                       lock_word::channel_notify_marker, lock_word::make_marker(0x123456)}) {
         CAPTURE(marker);
         const std::string name = test::unique_name("tool-foreign");
         raw_section s("Local\\" + name, marker);
@@ -607,7 +480,7 @@ TEST_CASE("tool: create --hold keeps a mapping alive until its stdin closes", "[
 {
     REQUIRE_TOOL();
     const std::string name = test::unique_name("tool-hold");
-    tool_process holder = tool_process::start({"create", name, "6000", "--hold"}, input_kind::pipe);
+    test::captured_process holder = start_tool({"create", name, "6000", "--hold"}, input_kind::pipe);
     REQUIRE(holder.wait_for_output("holding Local\\" + name));
     CHECK(contains(holder.out(), "created Local\\" + name + ": 6000 bytes asked for, 8188 usable"));
 
@@ -666,7 +539,7 @@ TEST_CASE("tool: watch prints one line per change", "[tool]")
     REQUIRE_TOOL();
     const std::string name = test::unique_name("tool-watch");
     auto m = memory_mapped_file::create(local(name), 4000); // 4092 usable
-    tool_process watcher = tool_process::start({"watch", name, "--count", "2", "--interval", "10"});
+    test::captured_process watcher = start_tool({"watch", name, "--count", "2", "--interval", "10"});
     REQUIRE(watcher.wait_for_output("watching Local\\" + name + ": 4092 bytes"));
 
     m.write(8, std::as_bytes(std::span(std::string_view("abcd"))));
@@ -721,7 +594,7 @@ TEST_CASE("tool: watch wakes on the mapping's notification", "[tool]")
     auto n = notification::create(custom(notification::name_for(m.name()).full()));
     // A poll interval far longer than the test: what the watcher reports, it learnt from the
     // notification.
-    tool_process watcher = tool_process::start({"watch", name, "--count", "2", "--interval", "600000"});
+    test::captured_process watcher = start_tool({"watch", name, "--count", "2", "--interval", "600000"});
     REQUIRE(watcher.wait_for_output("woken by Local\\" + name + ".notify"));
 
     m.write(0, std::as_bytes(std::span(std::string_view("new"))));
@@ -750,7 +623,7 @@ TEST_CASE("tool: info and watch understand a frame channel", "[tool]")
     CHECK(contains(r.out, "frames:    none published yet"));
     CHECK(contains(r.out, "writer:    a running process holds the writer role"));
 
-    tool_process watcher = tool_process::start({"watch", name, "--count", "2"});
+    test::captured_process watcher = start_tool({"watch", name, "--count", "2"});
     REQUIRE(watcher.wait_for_output("a frame channel of 3 slots"));
     const std::vector<std::byte> pixels(16, std::byte{7});
     frame_meta meta;
@@ -765,7 +638,68 @@ TEST_CASE("tool: info and watch understand a frame channel", "[tool]")
 
     r = run_tool({"info", name});
     CHECK(contains(r.out, "frames:    newest is #2"));
+    CHECK(contains(r.out, "notify:    Local\\" + name + "#notify: this account may sleep on it"));
+    r = run_tool({"info", name + "#notify"});
+    CHECK(r.code == 0);
+    CHECK(contains(r.out, "layout:    winmmf frame channel's notification sibling"));
+    CHECK(contains(r.out, "notify:    0 reader(s) of the channel asleep on it now"));
     writer.close();
     r = run_tool({"info", name});
     CHECK(contains(r.out, "writer:    none (closed, or never opened)"));
+}
+
+TEST_CASE("tool: a polling watch notices that the channel's writer died", "[tool][security]")
+{
+    REQUIRE_TOOL();
+    std::error_code ec;
+    const std::string sid = detail::token_user_sid(ec);
+    REQUIRE_FALSE(ec);
+    const std::string name = test::unique_name("tool-poll-gone");
+    auto ready = test::named_event::create(name + "-ready");
+    // A notification sibling this account may only read: the watch has to poll.
+    auto writer = test::child_process::start(
+        L"winmmf_child.exe", {"frame-writer", "local", name, "64", "1", name + "-ready", "D:P(A;;GA;;;SY)(A;;GR;;;" + sid + ")"});
+    REQUIRE(ready.wait(test::child_timeout));
+
+    test::captured_process watcher = start_tool({"watch", name, "--interval", "20"});
+    REQUIRE(watcher.wait_for_output("polling every 20 ms"));
+    writer.kill();
+    CHECK(watcher.wait() == 0u);
+    CHECK(contains(watcher.out(), "the frame channel's writer process ended without closing the channel"));
+}
+
+TEST_CASE("tool: a service's channel - read-only frames - is watched, sleeping or polling", "[tool][security]")
+{
+    REQUIRE_TOOL();
+    std::error_code ec;
+    const std::string sid = detail::token_user_sid(ec);
+    REQUIRE_FALSE(ec);
+    const auto frames_sd = security_descriptor::from_sddl("D:P(A;;GR;;;" + sid + ")");
+    for (const std::string notify_rights : {"GRGW", "GR"}) {
+        CAPTURE(notify_rights);
+        const bool sleeps = notify_rights == "GRGW";
+        const auto notify_sd = security_descriptor::from_sddl("D:P(A;;" + notify_rights + ";;;" + sid + ")");
+        const std::string name = test::unique_name("tool-service-channel");
+        auto writer = frame_writer::create(local(name), channel_config{.max_frame_size = 64},
+                                           {.security_attributes = frames_sd.attributes()},
+                                           {.security_attributes = notify_sd.attributes()});
+        result r = run_tool({"info", name});
+        CHECK(r.code == 0);
+        CHECK(contains(r.out, "access:    this account may map it for reading only"));
+        CHECK(contains(r.out, sleeps ? "#notify: this account may sleep on it"
+                                     : "#notify: this account may not write it, so its takes can only poll"));
+
+        test::captured_process watcher = start_tool({"watch", name, "--count", "1", "--interval", "20"});
+        REQUIRE(watcher.wait_for_output(sleeps ? "woken by its notification" : "polling every 20 ms"));
+        if (sleeps) {
+            for (int i = 0; i < 60000 && writer.readers_waiting() == 0; ++i) {
+                ::Sleep(1); // until it sleeps: the frame below is then what wakes it
+            }
+            CHECK(writer.readers_waiting() == 1);
+        }
+        const std::vector<std::byte> pixels(16, std::byte{3});
+        writer.publish(pixels);
+        CHECK(watcher.wait() == 0u);
+        CHECK(contains(watcher.out(), "frame #1: 16 bytes"));
+    }
 }

@@ -270,15 +270,18 @@ inline parsed_args parse_args(std::span<const std::string> args, std::span<const
 
 // ---- what a lock word and a layout look like ------------------------------------------------------
 
-inline std::string hex32(std::uint32_t value)
+// "0x" and all `bits` / 4 digits: a lock word is read by its bits, so no digit is dropped.
+inline std::string hex_word(std::uint64_t value, int bits)
 {
     static constexpr char digits[] = "0123456789ABCDEF";
     std::string out = "0x";
-    for (int shift = 28; shift >= 0; shift -= 4) {
+    for (int shift = bits - 4; shift >= 0; shift -= 4) {
         out += digits[(value >> shift) & 0xFu];
     }
     return out;
 }
+inline std::string hex32(std::uint32_t value) { return hex_word(value, 32); }
+inline std::string hex64(std::uint64_t value) { return hex_word(value, 64); }
 
 // Which layout the first word says the mapping has.
 enum class layout : std::uint8_t {
@@ -286,6 +289,7 @@ enum class layout : std::uint8_t {
     robust,         // winmmf's robust lock policy (lock_word::robust_layout_marker)
     frame_channel,  // winmmf's frame channel (lock_word::channel_layout_marker)
     notification,   // a winmmf notification (lock_word::notify_layout_marker)
+    channel_notify, // a frame channel's notification sibling (lock_word::channel_notify_marker)
     unknown_marker, // top byte 0xFF with a tag no winmmf layout here uses
     corrupt,        // a value no WinMMF peer can write
 };
@@ -302,6 +306,9 @@ constexpr layout layout_of(std::uint32_t word) noexcept
         }
         if (word == lock_word::notify_layout_marker) {
             return layout::notification;
+        }
+        if (word == lock_word::channel_notify_marker) {
+            return layout::channel_notify;
         }
         return layout::unknown_marker;
     case lock_word::state::corrupt:
@@ -322,6 +329,8 @@ inline std::string layout_name(layout l)
         return "winmmf frame channel";
     case layout::notification:
         return "winmmf notification";
+    case layout::channel_notify:
+        return "winmmf frame channel's notification sibling";
     case layout::unknown_marker:
         return "unknown (a winmmf layout marker this tool does not know)";
     case layout::corrupt:

@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -451,18 +452,33 @@ std::error_code locked_copy(raw_mapping& m, bool exclusive, const acquire_mode& 
 }
 
 // The state of a robust lock, in words: who holds it and whether they still run.
-std::string describe_robust(raw_mapping& m)
+// The robust header's state in words; `usable` false when openers refuse the mapping (another
+// layout version, or a word no winmmf process writes).
+std::string describe_robust(raw_mapping& m, bool& usable)
 {
     auto& header = *reinterpret_cast<robust_word::header*>(m.view.get());
     const robust_word::snapshot s = robust_word::inspect(header);
-    std::string text;
+    usable = false;
     if (s.init != robust_word::ready_value) {
+        if ((s.init & ~robust_word::word_type{0xFFFFFFFFu}) == robust_word::ready_family) {
+            return "robust layout version " + std::to_string((s.init >> 16) & 0xFFFF) + ", not version " +
+                   std::to_string(robust_word::layout_version) +
+                   ": winmmf processes of this version refuse it (unsupported_layout_version)";
+        }
+        if (s.init == 0) {
+            usable = true;
+            return "not initialised (its creator has not started; openers wait for it)";
+        }
+        if (!robust_word::detail::is_identity(s.init)) {
+            return "CORRUPT: the initialisation word holds a value no winmmf process writes [" +
+                   hex64(s.init) + "] (openers report corrupt_lock_word)";
+        }
+        usable = true;
         const robust_word::identity creator = robust_word::owner_of(s.init);
-        text += creator.pid != 0 ? "being initialised by process " + std::to_string(creator.pid) +
-                                       (detail::robust_holder_alive(creator) ? "" : " (which has exited: the next opener finishes it)")
-                                 : std::string("not initialised");
-        return text;
+        return "being initialised by process " + std::to_string(creator.pid) +
+               (detail::robust_holder_alive(creator) ? "" : " (which has exited: the next opener finishes it)");
     }
+    std::string text;
     const auto holder = robust_word::owner_of(s.writer);
     if (robust_word::classify_writer(s.writer) == robust_word::writer_state::owned) {
         text = ((s.writer & robust_word::held_bit) != 0 ? "held by a writer, process " : "claimed by a writer waiting for readers, process ") +
@@ -475,6 +491,11 @@ std::string describe_robust(raw_mapping& m)
     }
     if ((s.writer & robust_word::dirty_bit) != 0) {
         text += "; a writer died holding it, so lockers are told owner_dead until one unlocks normally";
+    }
+    if (s.corrupt) {
+        text += "; CORRUPT: a lock word holds a value no winmmf process writes (lockers and openers report corrupt_lock_word)";
+    } else {
+        usable = true;
     }
     text += "\nrecovered: " + std::to_string(s.recoveries) + " dead holder(s) cleared since creation";
     return text;
@@ -530,11 +551,15 @@ Opens the mapping read-only and prints its section size, which layout its first 
 announces, and what that layout holds:
   WinMMF-compatible  capacity, and the lock word: free / N readers / writer / uninitialized /
                      corrupt (compatible_lock, no_lock, or a Rust WinMMF peer)
-  robust lock        capacity, the holding process and whether it still runs, recoveries
-  frame channel      slots, frame size, newest frame, the writer's state, waiting readers
+  robust lock        capacity, the holding process and whether it still runs, recoveries,
+                     and a layout version or lock word that openers would refuse
+  frame channel      slots, frame size, newest frame, the writer's state, waiting readers,
+                     and whether this account can sleep on its notification sibling
   notification       its sequence number and sleeping waiters
+  channel's NAME#notify   how many of the channel's readers sleep on it
 and whether this account may map it for writing. The size its creator asked for is not
-recorded anywhere; the kernel keeps only the page-rounded size.
+recorded anywhere; the kernel keeps only the page-rounded size. Exit code 7 when openers would
+refuse the mapping (a corrupt lock word, another robust layout version).
 )help";
 
 constexpr std::string_view read_help = R"help(usage: winmmf read NAME [--offset O] [--length L] [--hex|--raw] [--no-lock] [--timeout MS]
@@ -563,7 +588,9 @@ constexpr std::string_view watch_help = R"help(usage: winmmf watch NAME [--inter
 
 Prints one line each time the data changes: the time, how many bytes changed and where, and
 the lock word at that moment. How it learns of a change:
-  - a frame channel: through the channel's own notification, one line per frame taken;
+  - a frame channel: one line per frame taken, woken by the channel's notification (or, when
+    this account may not write its NAME#notify sibling, polling every MS milliseconds); ends
+    when the writer closes the channel or its process ends;
   - a mapping with a notification beside it (NAME.notify, as notification::name_for names
     it): by waiting on that, and checking every MS milliseconds as well;
   - anything else: by comparing the data every MS milliseconds (default 100), without taking
@@ -711,7 +738,30 @@ std::string describe_channel(const resolved_name& name)
         break;
     }
     text += "readers:   " + std::to_string(reader.readers_waiting()) + " waiting for a frame now\n";
+    text += "notify:    " + name.full_utf8 + "#notify: ";
+    const std::error_code refusal = reader.wait_refusal();
+    if (reader.can_wait()) {
+        text += "this account may sleep on it\n";
+    } else if (refusal == errc::read_only) {
+        text += "this account may not write it, so its takes can only poll\n";
+    } else {
+        text += "unusable (" + (refusal ? refusal.message() : std::string("not opened")) + "), so takes can only poll\n";
+    }
     return text;
+}
+
+// A frame channel's notification sibling: who is asleep on the channel.
+std::string describe_channel_notify(raw_mapping& m)
+{
+    constexpr std::size_t block_offset = frame_layout::notify_header_size;
+    if (m.view_size < block_offset + sizeof(detail::waiter_block)) {
+        return "notify:    too small to hold the waiter slots\n";
+    }
+    const std::uint64_t waiting =
+        std::atomic_ref<std::uint64_t>(reinterpret_cast<detail::waiter_block*>(m.view.get() + block_offset)->waiting)
+            .load(std::memory_order_acquire);
+    return "notify:    " + std::to_string(std::popcount(waiting)) +
+           " reader(s) of the channel asleep on it now (`winmmf info` on the channel describes the frames)\n";
 }
 
 std::string describe_notification(raw_mapping& m)
@@ -754,6 +804,7 @@ int cmd_info(std::span<const std::string> argv)
     const std::uint32_t word = m.word();
     const layout l = layout_of(word);
     text += "layout:    " + layout_name(l) + "\n";
+    bool usable = l != layout::corrupt; // openers would accept it
     switch (l) {
     case layout::compatible:
     case layout::corrupt:
@@ -763,13 +814,16 @@ int cmd_info(std::span<const std::string> argv)
     case layout::robust:
         text += "capacity:  " + std::to_string(m.capacity()) + " bytes of data after the " +
                 std::to_string(robust_lock::header_size) + "-byte header\n";
-        text += "lock:      " + describe_robust(m) + "\n";
+        text += "lock:      " + describe_robust(m, usable) + "\n";
         break;
     case layout::frame_channel:
         text += describe_channel(name);
         break;
     case layout::notification:
         text += describe_notification(m);
+        break;
+    case layout::channel_notify:
+        text += describe_channel_notify(m);
         break;
     case layout::unknown_marker:
         text += "header:    first word " + hex32(word) + "; this tool does not know that layout\n";
@@ -785,7 +839,7 @@ int cmd_info(std::span<const std::string> argv)
     if (!out().text(text)) {
         return exit_io;
     }
-    return l == layout::corrupt ? exit_incompatible : exit_ok;
+    return usable ? exit_ok : exit_incompatible;
 }
 
 // ---- read -------------------------------------------------------------------------------------------
@@ -1009,21 +1063,40 @@ struct watch_settings {
     bool include_lock = false;
 };
 
-// A frame channel: one line per frame taken, woken by the channel's own notification.
+// A frame channel: one line per frame taken, woken by the channel's own notification. The
+// frames are only read, so a read-only open is enough (a service's channel grants users no
+// more); an account that may not sleep on the notification polls every --interval instead.
 int watch_channel(const resolved_name& name, const watch_settings& settings, cancel_token& cancel)
 {
     std::error_code ec;
-    frame_reader reader = frame_reader::open(name.ref, ec);
+    frame_reader reader = frame_reader::open(name.ref, reader_options{.access = access_mode::read_only}, ec);
     if (ec) {
         return fail_open(ec, name);
     }
     std::vector<std::byte> frame(reader.max_frame_size());
+    const bool sleeps = reader.can_wait();
     if (!out().line("watching " + name.full_utf8 + ": a frame channel of " + std::to_string(reader.slot_count()) +
-                    " slots, woken by its notification; Ctrl-C stops")) {
+                    " slots, " +
+                    (sleeps ? std::string("woken by its notification")
+                            : "polling every " + std::to_string(settings.interval.count()) +
+                                  " ms (this account may not sleep on its notification)") +
+                    "; Ctrl-C stops")) {
         return exit_io;
     }
     for (std::uint64_t lines = 0; !settings.count || lines < *settings.count;) {
-        const frame_info info = reader.take(frame, acquire_mode::wait_for(std::chrono::seconds(1)), &cancel, ec);
+        frame_info info;
+        if (sleeps) {
+            info = reader.take(frame, acquire_mode::wait_for(std::chrono::seconds(1)), &cancel, ec);
+        } else if (!reader.try_take(frame, info, ec) && !ec) {
+            // A blocking take notices a writer that died; polling has to ask.
+            if (reader.writer_state() == writer_status::gone) {
+                ec = make_error_code(errc::writer_gone);
+            } else if (::WaitForSingleObject(stop_event(), static_cast<DWORD>(settings.interval.count())) == WAIT_OBJECT_0) {
+                break;
+            } else {
+                continue;
+            }
+        }
         if (ec == errc::timeout) {
             continue;
         }
