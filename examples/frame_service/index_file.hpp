@@ -1,0 +1,127 @@
+// The index file, %PUBLIC%\<basename>.txt: how any program on the machine finds the frames.
+//
+//   # winmmf frame_service index v1: mapping width height format frame_size
+//   Global\winmmf_frames_0 1920 1080 rgb24 6220800
+//
+// It is replaced atomically (write a temporary file beside it, then MoveFileExW with
+// MOVEFILE_REPLACE_EXISTING), so a reader never sees half a file, and removed on stop.
+#pragma once
+
+#include "options.hpp"
+#include "text.hpp"
+
+#include <winmmf/detail/win32.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace frame_service {
+
+struct index_entry {
+    std::string mapping; // full kernel name, e.g. Global\winmmf_frames_0
+    unsigned width = 0;
+    unsigned height = 0;
+    winmmf::pixel_format format = winmmf::pixel_format::rgb24;
+    std::uint64_t frame_size = 0;
+};
+
+inline constexpr const char* index_header = "# winmmf frame_service index v1: mapping width height format frame_size";
+
+// %PUBLIC% is set for services and users alike on Windows; C:\Users\Public is its default.
+inline std::string public_directory()
+{
+    wchar_t buffer[MAX_PATH];
+    const DWORD n = ::GetEnvironmentVariableW(L"PUBLIC", buffer, MAX_PATH);
+    if (n > 0 && n < MAX_PATH) {
+        return narrow(std::wstring(buffer, n));
+    }
+    return "C:\\Users\\Public";
+}
+
+inline std::string index_path(const options& o)
+{
+    const std::string dir = o.index_dir.empty() ? public_directory() : o.index_dir;
+    return dir + "\\" + o.basename + ".txt";
+}
+
+inline std::string format_index(const std::vector<index_entry>& entries)
+{
+    std::string text = std::string(index_header) + "\r\n";
+    for (const index_entry& e : entries) {
+        text += e.mapping + " " + std::to_string(e.width) + " " + std::to_string(e.height) + " " +
+                std::string(to_string(e.format)) + " " + std::to_string(e.frame_size) + "\r\n";
+    }
+    return text;
+}
+
+inline std::error_code write_index_atomically(const std::string& path, const std::string& text)
+{
+    const std::wstring final_path = widen(path);
+    const std::wstring temp_path = final_path + L".tmp" + std::to_wstring(::GetCurrentProcessId());
+    const HANDLE file = ::CreateFileW(temp_path.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
+                                      FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (file == INVALID_HANDLE_VALUE) {
+        return winmmf::detail::last_error();
+    }
+    DWORD written = 0;
+    const BOOL ok = ::WriteFile(file, text.data(), static_cast<DWORD>(text.size()), &written, nullptr) &&
+                    written == text.size() && ::FlushFileBuffers(file);
+    const std::error_code write_error = ok ? std::error_code{} : winmmf::detail::last_error();
+    ::CloseHandle(file);
+    if (write_error) {
+        ::DeleteFileW(temp_path.c_str());
+        return write_error;
+    }
+    if (!::MoveFileExW(temp_path.c_str(), final_path.c_str(),
+                       MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+        const std::error_code move_error = winmmf::detail::last_error();
+        ::DeleteFileW(temp_path.c_str());
+        return move_error;
+    }
+    return {};
+}
+
+inline void remove_index(const std::string& path) { ::DeleteFileW(widen(path).c_str()); }
+
+// Parses an index file; lines that are not entries (comments, blank) are skipped, a malformed
+// entry is an error naming the line.
+inline std::vector<index_entry> read_index(const std::string& path, std::string& error)
+{
+    std::vector<index_entry> entries;
+    std::ifstream in(std::filesystem::path(widen(path)), std::ios::binary);
+    if (!in) {
+        error = "cannot open the index file " + path;
+        return entries;
+    }
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+        ++number;
+        if (!line.empty() && line.back() == '\r') {
+            line.pop_back();
+        }
+        if (line.empty() || line[0] == '#') {
+            continue;
+        }
+        std::istringstream fields(line);
+        index_entry e;
+        std::string format;
+        if (!(fields >> e.mapping >> e.width >> e.height >> format >> e.frame_size) ||
+            !parse_pixel_format(format)) {
+            error = path + ":" + std::to_string(number) + ": malformed entry \"" + line + "\"";
+            return {};
+        }
+        e.format = *parse_pixel_format(format);
+        entries.push_back(e);
+    }
+    return entries;
+}
+
+} // namespace frame_service
