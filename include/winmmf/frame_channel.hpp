@@ -219,7 +219,8 @@ struct channel_core {
     // A reader's answer to "can a wait sleep?": empty when it can; errc::read_only when this
     // account may not write the sibling; errc::not_found when there was no sibling to open
     // (looked for again at the next blocking wait); wrong_layout or unsupported_layout_version
-    // when the sibling is not a channel's notification. For a writer: why it wakes nobody.
+    // when the sibling is not a channel's notification; ERROR_INVALID_HANDLE when another kind
+    // of object holds its name. For a writer: why it wakes nobody.
     std::error_code sleep_refusal;
 
     ~channel_core()
