@@ -13,6 +13,7 @@
 #include <winmmf/security.hpp>
 
 #include <atomic>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -127,7 +128,13 @@ inline int publish_frames(const options& o, HANDLE stop, const logger& log)
     for (std::size_t i = 0; i < sources.size(); ++i) {
         try {
             threads.emplace_back([&, i] {
-                if (!pump(*sources[i], writers[i], stop, log)) {
+                bool ok = false;
+                try {
+                    ok = pump(*sources[i], writers[i], stop, log);
+                } catch (const std::exception& e) { // out of memory, most likely: stop cleanly
+                    log.error("source " + std::to_string(i) + ": " + e.what());
+                }
+                if (!ok) {
                     failed.store(true);
                     ::SetEvent(stop);
                 }

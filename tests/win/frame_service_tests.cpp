@@ -292,6 +292,39 @@ TEST_CASE("a bad start argument stops the service with the usage exit code", "[f
     CHECK(service.wait_for(SERVICE_STOPPED).dwServiceSpecificExitCode == 0);
 }
 
+TEST_CASE("the standard sc.exe drives the service: sc start with arguments, sc stop, sc delete", "[frame_service]")
+{
+    const std::string basename = "sc" + std::to_string(::GetCurrentProcessId()) + "_" + test::unique_name("f").substr(12);
+    const temp_directory dir;
+    const std::string index = dir.utf8() + "\\" + basename + ".txt";
+    installed_service service("winmmf_test_" + basename);
+    REQUIRE(run_to_end(run_service_exe({"install", "--service-name", service.name(), "--basename", basename,
+                                        "--width", "64", "--height", "48", "--index-dir", dir.utf8()}))
+                .code == 0);
+    wchar_t system_dir[MAX_PATH + 1];
+    const UINT n = ::GetSystemDirectoryW(system_dir, MAX_PATH + 1);
+    REQUIRE((n > 0 && n <= MAX_PATH));
+    const std::wstring sc = std::wstring(system_dir, n) + L"\\sc.exe";
+    const auto run_sc = [&](const std::vector<std::string>& args) {
+        return run_to_end(test::captured_process::start(sc, args)).code;
+    };
+
+    // What an administrator types: the arguments after the name override the installed ones.
+    CHECK(run_sc({"start", service.name(), "--sources", "1", "--fps", "15"}) == 0);
+    CHECK(service.wait_for(SERVICE_RUNNING).dwCurrentState == SERVICE_RUNNING);
+    REQUIRE(test::eventually([&] { return file_exists(index); }));
+    CHECK(read_index_file(index).size() == 1);
+    auto reader = frame_reader::open(global(basename + "_0"), {.access = access_mode::read_only});
+    std::vector<std::byte> frame(reader.max_frame_size());
+    CHECK(reader.take(frame, acquire_mode::wait_for(30s)).meta.width == 64);
+
+    CHECK(run_sc({"stop", service.name()}) == 0);
+    CHECK(service.wait_for(SERVICE_STOPPED).dwServiceSpecificExitCode == 0);
+    CHECK_FALSE(file_exists(index));
+    CHECK(run_sc({"delete", service.name()}) == 0);
+    CHECK(test::eventually([&] { return !service.exists(); }));
+}
+
 TEST_CASE("frame_service run publishes in the foreground until its duration ends", "[frame_service]")
 {
     const std::string basename = "fg" + std::to_string(::GetCurrentProcessId()) + "_" + test::unique_name("f").substr(12);
