@@ -81,6 +81,11 @@ bool parse(const std::vector<std::string>& args, viewer_options& v)
     if (args.size() % 2 != 0) {
         return false;
     }
+    // Seconds become clock durations: keep them where the conversion cannot overflow (or be NaN).
+    const auto sane_seconds = [](double s) { return s >= 0 && s <= 1e6; };
+    if (!sane_seconds(v.wait) || !sane_seconds(v.seconds)) {
+        return false;
+    }
     if (v.index.empty()) {
         options o;
         o.basename = basename;
@@ -151,7 +156,7 @@ int main()
     }
     if (!parsed) {
         std::fprintf(stderr, "usage: frame_viewer [--basename NAME | --index PATH] [--wait S] [--seconds S] "
-                             "[--min-frames N] [--ready-event NAME]\n");
+                             "[--min-frames N] [--ready-event NAME]\n(S: seconds from 0 to 1000000)\n");
         return 1;
     }
     const auto wait_until = steady_clock::now() + duration_cast<steady_clock::duration>(duration<double>(v.wait));

@@ -375,6 +375,15 @@ TEST_CASE("bad arguments fail with a clear message and install nothing", "[frame
     const finished missing = run_to_end(run_service_exe({"uninstall", "--service-name", name}));
     CHECK(missing.code == 3);
     CHECK(contains(missing.err, "no service named " + name));
+
+    // The viewer too: usage, exit 1, never a crash on a malformed or absurd number.
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"--wait", "soon"}, {"--seconds", "-1"}, {"--wait", "1e300"}, {"--min-frames"}, {"--colour", "red"}}) {
+        CAPTURE(args);
+        const finished f = run_to_end(test::captured_process::start(example(L"frame_viewer.exe"), args));
+        CHECK(f.code == 1);
+        CHECK(contains(f.err, "usage: frame_viewer"));
+    }
 }
 
 TEST_CASE("service control failures say what to do", "[frame_service]")
