@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <limits>
 #include <ratio>
+#include <string>
+#include <system_error>
 
 namespace winmmf {
 
@@ -84,35 +86,105 @@ constexpr bool is_transient(errc e) noexcept
 
 namespace detail {
 
+// `start + timeout`, saturating: wait_for(hours::max()) means "practically forever", not an
+// overflow into the past.
+inline std::chrono::steady_clock::time_point deadline_after(std::chrono::steady_clock::time_point start,
+                                                            std::chrono::nanoseconds timeout) noexcept
+{
+    using clock = std::chrono::steady_clock;
+    const auto headroom = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::time_point::max() - start);
+    return timeout >= headroom ? clock::time_point::max()
+                               : start + std::chrono::duration_cast<clock::duration>(timeout);
+}
+
+// A wait's budget, fixed when the call starts, and spent across the whole call: tries for
+// spin(n), a deadline for wait_for(d). Nothing that moves in shared memory - a sequence bumped
+// without a frame, a lock word that keeps changing hands - gives any of it back, so spin(n) is
+// at most n tries and wait_for(d) ends at d (plus the scheduler's slack) however often the loop
+// around it goes round.
+class wait_budget {
+public:
+    using clock = std::chrono::steady_clock;
+
+    explicit wait_budget(const acquire_mode& mode) noexcept
+        : mode_(mode),
+          deadline_(mode.how() == acquire_mode::kind::wait ? deadline_after(clock::now(), mode.timeout())
+                                                           : clock::time_point::max())
+    {
+    }
+
+    acquire_mode::kind how() const noexcept { return mode_.how(); }
+    bool blocking() const noexcept { return mode_.how() == acquire_mode::kind::wait; }
+    bool spinning() const noexcept { return mode_.how() == acquire_mode::kind::spin; }
+
+    // Spends one try of a spin budget; false when none is left. (Wait modes: always true.)
+    bool take_try() noexcept
+    {
+        if (!spinning()) {
+            return true;
+        }
+        if (tries_ >= mode_.max_tries()) {
+            return false;
+        }
+        ++tries_;
+        return true;
+    }
+    std::uint64_t tries_used() const noexcept { return tries_; }
+
+    clock::time_point deadline() const noexcept { return deadline_; }
+    bool expired(clock::time_point now) const noexcept { return blocking() && now >= deadline_; }
+    std::chrono::nanoseconds remaining(clock::time_point now) const noexcept
+    {
+        return now >= deadline_ ? std::chrono::nanoseconds(0)
+                                : std::chrono::duration_cast<std::chrono::nanoseconds>(deadline_ - now);
+    }
+
+private:
+    acquire_mode mode_;
+    clock::time_point deadline_;
+    std::uint64_t tries_ = 0;
+};
+
+// The reason the last wait on this thread that ran out was refused at its last attempt.
+inline errc& last_refusal_slot() noexcept
+{
+    thread_local errc refusal{};
+    return refusal;
+}
+
+// For the message of a lock call that ran out: " (last refused: <why>)", or "".
+inline std::string refusal_note(const std::error_code& ec)
+{
+    const errc why = last_refusal_slot();
+    if ((ec == errc::timeout || ec == errc::max_tries_reached) && why != errc{}) {
+        return " (last refused: " + make_error_code(why).message() + ")";
+    }
+    return {};
+}
+
 // After a first attempt failed with `result`: runs `attempt` again until it succeeds, fails for
-// a permanent reason, or the mode runs out.
+// a permanent reason, or the mode runs out. The first attempt counts as the budget's first try.
 template <class Attempt>
 errc keep_trying(const acquire_mode& mode, Attempt& attempt, errc result) noexcept
 {
-    if (mode.how() == acquire_mode::kind::spin) {
-        for (std::uint64_t tries = 1; tries < mode.max_tries(); ++tries) {
-            cpu_relax();
-            result = attempt();
-            if (result == errc{} || !is_transient(result)) {
-                return result;
-            }
-        }
-        return errc::max_tries_reached;
-    }
-    using clock = std::chrono::steady_clock;
-    const auto start = clock::now();
-    const auto headroom = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        clock::time_point::max() - start);
-    const auto deadline = mode.timeout() >= headroom
-                              ? clock::time_point::max()
-                              : start + std::chrono::duration_cast<clock::duration>(mode.timeout());
+    wait_budget budget(mode);
+    budget.take_try();
     backoff pause;
     for (;;) {
-        const auto now = clock::now();
-        if (now >= deadline) {
-            return errc::timeout;
+        if (budget.spinning()) {
+            if (!budget.take_try()) {
+                last_refusal_slot() = result;
+                return errc::max_tries_reached;
+            }
+            cpu_relax();
+        } else {
+            const auto now = wait_budget::clock::now();
+            if (budget.expired(now)) {
+                last_refusal_slot() = result;
+                return errc::timeout;
+            }
+            pause.pause(budget.deadline() - now);
         }
-        pause.pause(deadline - now);
         result = attempt();
         if (result == errc{} || !is_transient(result)) {
             return result;
@@ -135,4 +207,13 @@ errc acquire_with(const acquire_mode& mode, Attempt&& attempt) noexcept
 }
 
 } // namespace detail
+
+// Why the last wait of the calling thread that ran out - a lock call that failed with
+// errc::timeout or errc::max_tries_reached - was refused at its last attempt: read_locked,
+// write_locked, max_readers (WinMMF's reader count is full), uninitialized (its creator has not
+// finished, or died: see force_unlock_stale_lock). Like GetLastError: per thread, and meaningful
+// right after such a failure; later waits that run out overwrite it. The throwing overloads put
+// it in their message.
+inline errc last_wait_refusal() noexcept { return detail::last_refusal_slot(); }
+
 } // namespace winmmf

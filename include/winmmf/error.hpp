@@ -55,6 +55,11 @@ enum class errc : int {
     buffer_too_small,
     frame_overwritten,
     too_many_waiters,
+    // co-tenants (docs/trust-model.md)
+    uncommitted_view,
+    foreign_owner,
+    geometry_mismatch,
+    frame_abandoned,
 };
 
 namespace detail {
@@ -155,6 +160,18 @@ public:
                    "than the channel's slot count allows; copy out, or create it with more slots)";
         case errc::too_many_waiters:
             return "all 64 waiter slots of the notification are in use";
+        case errc::uncommitted_view:
+            return "the mapping's pages are reserved but not committed (a section created with SEC_RESERVE, "
+                   "not by winmmf): reading it would fault, so it is refused";
+        case errc::foreign_owner:
+            return "the object exists but is owned by another account than the objects this process creates, "
+                   "so it is not taken over (someone may have created it first under this name)";
+        case errc::geometry_mismatch:
+            return "the existing frame channel has another frame size or slot count than asked for, so it is "
+                   "not taken over (close its readers, or open it with the geometry it has)";
+        case errc::frame_abandoned:
+            return "this frame slot was abandoned by a later begin_frame() or publish() of the same writer; "
+                   "nothing was published";
         }
         return "unknown winmmf error";
     }
@@ -211,6 +228,14 @@ public:
         case errc::frame_overwritten:
         case errc::too_many_waiters:
             return std::errc::resource_unavailable_try_again;
+        case errc::uncommitted_view:
+            return std::errc::bad_address;
+        case errc::foreign_owner:
+            return std::errc::permission_denied;
+        case errc::geometry_mismatch:
+            return std::errc::invalid_argument;
+        case errc::frame_abandoned:
+            return std::errc::operation_not_permitted;
         default:
             return {value, *this};
         }

@@ -35,7 +35,8 @@
 
 #include <winmmf/acquire.hpp>
 #include <winmmf/detail/event.hpp>
-#include <winmmf/detail/marker_policy.hpp>
+#include <winmmf/detail/process.hpp>
+#include <winmmf/detail/section.hpp>
 #include <winmmf/detail/notify_state.hpp>
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/error.hpp>
@@ -121,21 +122,16 @@ enum class writer_status : std::uint8_t {
 
 namespace detail {
 
-using channel_policy = marker_policy<lock_word::channel_layout_marker, frame_layout::header_size>;
-using channel_mapping = basic_memory_mapped_file<channel_policy>;
-using channel_notify_policy = marker_policy<lock_word::channel_notify_marker, frame_layout::notify_header_size>;
-using channel_notify_mapping = basic_memory_mapped_file<channel_notify_policy>;
-
-inline constexpr std::u16string_view writer_claim_tag = u"#writer";
 // While blocked, a reader looks at the writer's liveness this often, so that a writer that
 // crashed surfaces as errc::writer_gone instead of a wait that never ends. It is also the
 // longest a reader sleeps through a frame whose wake-up did not reach it (a notifier that could
-// not open its event, or a bit cleared by someone else who may write the sibling).
+// not open its event, a bit cleared by someone else who may write the sibling, or a writer that
+// replaced the sibling while the reader was going to sleep on the old one).
 inline constexpr std::chrono::milliseconds writer_check_interval{500};
 
-// Every name derived from a channel's fits the room make_base_name keeps.
-static_assert(frame_layout::notify_suffix.size() <= longest_suffix);
-static_assert(writer_claim_tag.size() + 1 + 1 + 16 <= longest_suffix); // "#writer0.<generation>"
+// Every name derived from a channel's fits the room make_base_name keeps: the sibling
+// "#<16 hex>" and its waiters' events "#<16 hex>w<0..63>".
+static_assert(1 + 16 + 1 + 2 <= longest_suffix);
 
 inline bool is_access_denied(const std::error_code& ec) noexcept
 {
@@ -143,128 +139,166 @@ inline bool is_access_denied(const std::error_code& ec) noexcept
 }
 
 // Failures of an existing sibling that only somebody else can have caused: a descriptor that
-// refuses this account, or a header that is not (or no longer) a channel's notification -
-// whoever may write the sibling can scribble over it. They cost the channel its wake-ups,
-// never its frames: openers carry on without the sibling and say why at the next blocking wait.
+// refuses this account, a header that is not (or no longer) a channel's notification - whoever
+// may write the sibling can scribble over it - or a sibling whose owner is not the channel's.
+// They cost the channel its wake-ups, never its frames: readers carry on without the sibling and
+// say why at the next blocking wait.
 inline bool sibling_refused(const std::error_code& ec) noexcept
 {
     // ERROR_INVALID_HANDLE: the name belongs to another kind of object (an event, a mutex).
     return is_access_denied(ec) || ec == std::error_code(ERROR_INVALID_HANDLE, std::system_category()) ||
-           ec == errc::wrong_layout || ec == errc::unsupported_layout_version;
+           ec == errc::wrong_layout || ec == errc::unsupported_layout_version || ec == errc::foreign_owner ||
+           ec == errc::uncommitted_view || ec == errc::uninitialized || ec == errc::timeout;
 }
 
-inline waiter_block* waiters_of(const channel_notify_mapping& m) noexcept
+inline waiter_block* waiters_of(const mapped_section& m) noexcept
 {
-    return m.is_open() ? reinterpret_cast<waiter_block*>(m.lock_policy().header() + frame_layout::notify_header_size)
-                       : nullptr;
+    return m.is_open() ? reinterpret_cast<waiter_block*>(m.base() + frame_layout::notify_header_size) : nullptr;
 }
 
-// Creates or opens the notification sibling of the channel `channel` ("<channel>#notify").
-// how: 0 create, 1 open (with `access`), 2 open or create.
-inline std::error_code open_notify_sibling(int how, const object_name& channel, access_mode access,
-                                           const create_options& options, channel_notify_mapping& out) noexcept
+// The notification sibling of a channel: "<channel>#<nonce>".
+inline std::error_code sibling_name(const object_name& channel, std::uint64_t nonce, object_name& out) noexcept
 {
     std::error_code ec;
-    const object_name name = channel.with_suffix(frame_layout::notify_suffix, ec);
-    if (ec) {
+    out = with_nonce(channel, nonce, ec);
+    return ec;
+}
+
+// Creates (writer) or opens (reader) a notification sibling. Its creator is the writer that named
+// it; nobody else ever finishes its initialisation (a reader that finds it unfinished does without).
+inline std::error_code open_sibling(open_mode how, const object_name& name, bool writable, const create_options& options,
+                                    mapped_section& out) noexcept
+{
+    section_request request;
+    request.mode = how;
+    request.size = frame_layout::notify_block_size;
+    request.header_size = frame_layout::notify_header_size;
+    request.writable = writable;
+    request.security_attributes = options.security_attributes; // never large pages: 640 bytes
+    mapped_section m;
+    if (const std::error_code ec = mapped_section::open(name, request, m)) {
         return ec;
     }
-    const name_ref ref = custom(name.full());
-    create_options small = options;
-    small.large_pages = large_page_mode::off; // 640 bytes: a large page would waste 2 MiB
-    channel_notify_mapping m;
-    if (how == 0) {
-        m = channel_notify_mapping::create(ref, frame_layout::notify_block_size, small, ec);
-    } else if (how == 1) {
-        m = channel_notify_mapping::open(ref, open_options{.access = access}, ec);
-    } else {
-        m = channel_notify_mapping::open_or_create(ref, frame_layout::notify_block_size, small, ec);
+    if (m.layout().capacity < frame_layout::notify_block_size) {
+        return make_error_code(errc::wrong_layout);
     }
-    if (ec) {
+    const layout_plan plan{frame_layout::notify_layout, frame_layout::notify_header_size + frame_layout::notify_block_size,
+                           false};
+    bool initialized = false;
+    // A new sibling is the kernel's zeros: nothing to write but the handshake.
+    if (const std::error_code ec = establish_layout(m, plan, [](std::byte*) { return errc{}; }, initialized)) {
         return ec;
-    }
-    auto* h = reinterpret_cast<frame_layout::notify_header*>(m.lock_policy().header());
-    const auto version = [h] { return std::atomic_ref<std::uint32_t>(h->version).load(std::memory_order_acquire); };
-    if (m.created()) {
-        std::atomic_ref<std::uint32_t>(h->version).store(frame_layout::notify_version, std::memory_order_release);
-    } else {
-        const bool ready = wait_until_ready(
-            [&] { return m.lock_policy().value() == lock_word::channel_notify_marker && version() != 0; });
-        if (!ready) {
-            return make_error_code(errc::wrong_layout);
-        }
-        if (version() != frame_layout::notify_version) {
-            return make_error_code(errc::unsupported_layout_version);
-        }
-        if (m.capacity() < frame_layout::notify_block_size) {
-            return make_error_code(errc::wrong_layout);
-        }
     }
     out = std::move(m);
     return {};
 }
 
-// What writers and readers share in one process: the mapping, a view of its layout, the
-// notification sibling and the notification endpoint. Heap-allocated so that frame slots and
+// Wakes whoever sleeps on an old sibling (a channel whose writer changed): they look again,
+// find the new sibling and sleep there. Best effort, bounded: one open of the old sibling and
+// at most 64 events.
+inline void wake_old_sibling(const object_name& channel, std::uint64_t old_nonce) noexcept
+{
+    object_name name;
+    if (old_nonce == 0 || sibling_name(channel, old_nonce, name)) {
+        return;
+    }
+    mapped_section old;
+    section_request request;
+    request.mode = open_mode::open_only;
+    request.header_size = frame_layout::notify_header_size;
+    request.writable = false;
+    if (mapped_section::open(name, request, old) || old.layout().capacity < frame_layout::notify_block_size) {
+        return;
+    }
+    std::uint64_t mask = std::atomic_ref<std::uint64_t>(waiters_of(old)->waiting).load(std::memory_order_seq_cst);
+    while (mask != 0) {
+        const auto slot = static_cast<std::uint32_t>(std::countr_zero(mask));
+        mask &= mask - 1;
+        std::error_code ec;
+        const object_name event = waiter_event_name(name, slot, ec);
+        if (ec) {
+            continue;
+        }
+        const unique_handle h(::OpenEventW(EVENT_MODIFY_STATE, FALSE, event.c_str()));
+        if (h) {
+            ::SetEvent(h.get());
+        }
+    }
+}
+
+// What writers and readers share in one process: the channel's section, a view of its layout,
+// the notification sibling and the notification endpoint. Heap-allocated so that frame slots and
 // views can point at it while the owning writer or reader is moved.
 struct channel_core {
-    channel_mapping mapping;
-    // The notification sibling. A writer always has it, read-write. A reader has it read-write
-    // (it can sleep), read-only (it may see who waits, not wait), or not at all.
-    channel_notify_mapping waiters;
+    mapped_section mapping;
+    // The notification sibling: the current writer's. A writer always has its own, read-write. A
+    // reader has it read-write (it can sleep), read-only (it may see who waits, not wait), or
+    // not at all.
+    mapped_section waiters;
+    std::uint64_t waiters_nonce = 0; // which sibling `waiters` is (0: none)
+    object_name waiters_name{};      // its name, "<channel>#<nonce>" (empty: none named yet)
     frame_layout::channel_view view;
     // Its state has the sibling's waiter block only where this process may write it.
     std::unique_ptr<notify_endpoint> endpoint;
-    claim writer; // held by a frame_writer only
+    protocol::identity me = current_identity();
+    bool holds_role = false; // a frame_writer holding the writer role
     // A reader's answer to "can a wait sleep?": empty when it can; errc::read_only when this
-    // account may not write the sibling; errc::not_found when there was no sibling to open
-    // (looked for again at the next blocking wait); wrong_layout or unsupported_layout_version
-    // when the sibling is not a channel's notification; ERROR_INVALID_HANDLE when another kind
-    // of object holds its name. For a writer: why it wakes nobody.
+    // account may not write the sibling; errc::not_found when there is no sibling to open (no
+    // writer published one; looked for again at the next blocking wait); wrong_layout,
+    // unsupported_layout_version or foreign_owner when the sibling is not this channel's
+    // notification; ERROR_INVALID_HANDLE when another kind of object holds its name.
     std::error_code sleep_refusal;
+    // The channel section's owner, which its sibling's must match (readers; when readable).
+    owner_sid channel_owner{};
+    bool has_channel_owner = false;
+
+    // The writer's side: the frame begun in place, and the token that tells its frame_slot from
+    // any other (0: none pending).
+    std::uint64_t pending_sequence = 0;
+    std::uint64_t pending_token = 0;
+    std::uint64_t last_token = 0;
 
     ~channel_core()
     {
         // Both write into the views: release them before they are unmapped.
-        writer.release();
+        release_role();
         endpoint.reset();
     }
 
-    // The writer's side: the next sequence to write, and the one begun in place (0: none).
-    std::uint64_t next = 1;
-    std::uint64_t pending = 0;
-
-    std::uint64_t* writer_word_address() const noexcept
+    void release_role() noexcept
     {
-        return &reinterpret_cast<frame_layout::channel_control*>(mapping.lock_policy().header() +
-                                                                 frame_layout::control_offset)
-                    ->writer;
+        if (holds_role) {
+            protocol::release_claim(view.writer_word(), me);
+            holds_role = false;
+        }
     }
 
     writer_status writer_state() const noexcept
     {
-        if (view.closed() || !claim_word::is_claimed(view.writer_word().load(std::memory_order_acquire))) {
+        const std::uint64_t w = view.writer_word().load(std::memory_order_acquire);
+        if (view.closed() || w == 0) {
             return writer_status::closed;
         }
-        return claim::owner_alive(writer_word_address(), mapping.name(), writer_claim_tag, 0)
-                   ? writer_status::active
-                   : writer_status::gone;
+        if (!protocol::is_identity(w)) {
+            return writer_status::gone; // nothing a writer writes: no live writer can be named
+        }
+        return process_alive(protocol::owner_of(w)) ? writer_status::active : writer_status::gone;
     }
 
     // Waiters announced in the sibling right now, as far as this process can see it.
-    std::size_t waiting_count() const noexcept
-    {
-        return view.notify(waiters_of(waiters)).waiting_count();
-    }
+    std::size_t waiting_count() const noexcept { return view.notify(waiters_of(waiters)).waiting_count(); }
 
     bool can_sleep() const noexcept { return waiters.is_open() && waiters.writable(); }
 
     // Adopts a sibling. A reader's endpoint gets its waiter block only if it may write it (a
     // wait announces itself there); a writer's gets it either way (notifying only reads the
     // mask). Either refers into the mapping, which the core keeps until the endpoint is gone.
-    void adopt_waiters(channel_notify_mapping&& m, bool for_writer) noexcept
+    void adopt_waiters(mapped_section&& m, std::uint64_t nonce, const object_name& name, bool for_writer) noexcept
     {
+        endpoint->set_state(view.notify(nullptr), name); // lets go of any slot in the old block
         waiters = std::move(m);
+        waiters_nonce = nonce;
+        waiters_name = nonce != 0 ? name : object_name{};
         const bool usable = waiters.is_open() && (for_writer || waiters.writable());
         endpoint->set_state(view.notify(usable ? waiters_of(waiters) : nullptr));
         if (waiters.is_open() && !waiters.writable()) {
@@ -274,46 +308,79 @@ struct channel_core {
         }
     }
 
-    // An existing sibling: read-write if this account may, else read-only (a reader still sees
-    // who waits; a writer can still wake them), else none. Errors other than the refusals
-    // above, and "absent", are the caller's.
-    std::error_code open_existing_waiters(bool for_writer) noexcept
+    // A reader: the sibling the channel names now, read-write if this account may, else
+    // read-only (a reader still sees who waits), else none. Errors other than the refusals
+    // above, and "absent", are the caller's. No heap.
+    std::error_code attach_current_sibling() noexcept
     {
-        channel_notify_mapping m;
-        std::error_code ec = open_notify_sibling(1, mapping.name(), access_mode::read_write, {}, m);
+        // acquire: pairs with the writer's release of the nonce, made once the sibling exists.
+        const std::uint64_t nonce = view.sibling_nonce().load(std::memory_order_acquire);
+        if (nonce == waiters_nonce && (waiters.is_open() || nonce == 0)) {
+            if (nonce == 0) {
+                sleep_refusal = make_error_code(errc::not_found);
+            }
+            return {};
+        }
+        object_name name;
+        std::error_code ec = sibling_name(mapping.name(), nonce, name);
+        if (ec) {
+            return ec;
+        }
+        if (nonce == 0) {
+            adopt_waiters(mapped_section{}, 0, name, false);
+            sleep_refusal = make_error_code(errc::not_found);
+            return {};
+        }
+        mapped_section m;
+        ec = open_sibling(open_mode::open_only, name, true, {}, m);
         if (is_access_denied(ec)) {
-            ec = open_notify_sibling(1, mapping.name(), access_mode::read_only, {}, m);
+            ec = open_sibling(open_mode::open_only, name, false, {}, m);
             if (is_access_denied(ec)) {
+                adopt_waiters(mapped_section{}, nonce, name, false);
                 sleep_refusal = make_error_code(errc::read_only);
                 return {};
             }
         }
+        if (!ec && has_channel_owner) {
+            // The sibling's name came from the channel's header, which only the writer writes;
+            // its owner must be the channel's too, or somebody made it after the writer's went.
+            owner_sid theirs;
+            if (!section_owner(name, theirs) && !(theirs == channel_owner)) {
+                ec = make_error_code(errc::foreign_owner);
+            }
+        }
         if (ec == errc::not_found || sibling_refused(ec)) {
+            adopt_waiters(mapped_section{}, nonce, name, false);
             sleep_refusal = ec;
             return {};
         }
         if (ec) {
             return ec;
         }
-        adopt_waiters(std::move(m), for_writer);
+        adopt_waiters(std::move(m), nonce, name, false);
         return {};
     }
 
-    // Right before a blocking wait sleeps: true if it can; else `ec` says why not.
+    // Re-attaches when the channel names another sibling than the one held (a new writer), or
+    // when none was found before. Errors are only the ones attach_current_sibling reports.
+    std::error_code follow_sibling() noexcept
+    {
+        const std::uint64_t nonce = view.sibling_nonce().load(std::memory_order_acquire);
+        if (nonce != waiters_nonce || (!waiters.is_open() && sleep_refusal == errc::not_found)) {
+            return attach_current_sibling();
+        }
+        return {};
+    }
+
+    // Right before a blocking wait sleeps: true if it can; else `ec` says why not. Follows the
+    // channel to its current writer's sibling first.
     bool ready_to_sleep(std::error_code& ec) noexcept
     {
+        if ((ec = follow_sibling())) {
+            return false;
+        }
         if (can_sleep()) {
             return true;
-        }
-        if (sleep_refusal == errc::not_found) {
-            // A writer creates the sibling before it claims the role, and keeps it while it
-            // lives, so it was missing only while the channel had no writer. Look again: no heap.
-            if ((ec = open_existing_waiters(false))) {
-                return false;
-            }
-            if (can_sleep()) {
-                return true;
-            }
         }
         if (sleep_refusal == errc::not_found) {
             ec = writer_state() == writer_status::gone ? make_error_code(errc::writer_gone) : sleep_refusal;
@@ -323,40 +390,45 @@ struct channel_core {
         return false;
     }
 
+    std::uint64_t next_sequence() const noexcept { return view.published() + 1; }
+
     std::uint64_t publish(std::span<const std::byte> frame, const frame_meta& meta, std::error_code& ec) noexcept
     {
         if (frame.size() > view.shape().max_frame_size) {
             ec = errc::too_large;
             return 0;
         }
-        const std::uint64_t sequence = next;
-        pending = 0;
+        const std::uint64_t sequence = next_sequence();
+        pending_token = 0; // a slot begun before writes into the same buffer: it is abandoned
         view.write(sequence, frame, frame_clock::now().time_since_epoch().count(), meta);
         return finish(sequence, ec);
     }
 
-    std::span<std::byte> begin(std::uint64_t& sequence) noexcept
+    // A frame to be written in place; a slot begun earlier and not published is abandoned
+    // (its token no longer matches, so it can never publish).
+    std::span<std::byte> begin(std::uint64_t& sequence, std::uint64_t& token) noexcept
     {
-        pending = sequence = next;
+        pending_sequence = sequence = next_sequence();
+        pending_token = token = ++last_token;
         return view.begin_write(sequence);
     }
 
-    std::uint64_t commit(std::uint64_t sequence, std::size_t size, const frame_meta& meta,
+    std::uint64_t commit(std::uint64_t sequence, std::uint64_t token, std::size_t size, const frame_meta& meta,
                          std::error_code& ec) noexcept
     {
-        if (!writer) {
+        if (!holds_role) {
             ec = errc::not_open; // the writer closed the channel
             return 0;
         }
-        if (sequence != pending || pending == 0) {
-            ec = errc::lock_violation; // published already, or abandoned by a newer begin_frame
+        if (token == 0 || token != pending_token || sequence != pending_sequence) {
+            ec = errc::frame_abandoned; // published already, or abandoned by a newer frame
             return 0;
         }
         if (size > view.shape().max_frame_size) {
             ec = errc::too_large;
             return 0;
         }
-        pending = 0;
+        pending_token = 0;
         view.commit(sequence, size, frame_clock::now().time_since_epoch().count(), meta);
         return finish(sequence, ec);
     }
@@ -374,68 +446,88 @@ struct channel_core {
 private:
     std::uint64_t finish(std::uint64_t sequence, std::error_code& ec) noexcept
     {
-        next = sequence + 1;
         wake_readers();
         ec.clear();
         return sequence;
     }
 };
 
-// Maps the channel itself: how 0 create, 1 open (with `access`), 2 open or create.
-inline std::error_code map_channel(int how, const name_ref& requested, const channel_config& config,
-                                   access_mode access, const create_options& options, channel_mapping& out,
+// Maps the channel itself and runs the handshake. The writer's open_or_create (`config` given,
+// `may_initialize`) finishes the creation of a creator that died before publishing; readers and
+// `open` cannot (they do not know the geometry) and report errc::uninitialized then.
+inline std::error_code map_channel(open_mode how, const object_name& name, const channel_config& config, bool writable,
+                                   const create_options& options, mapped_section& out,
                                    frame_layout::channel_view& view) noexcept
 {
     frame_layout::geometry g;
-    if (how != 1) {
+    const bool has_config = how != open_mode::open_only;
+    if (has_config) {
         if (const errc e = frame_layout::compute_geometry(config.max_frame_size, config.slots,
                                                           system_memory_info().page_size, g);
             e != errc{}) {
             return e;
         }
+        // A 32-bit process cannot map a channel larger than its address space.
+        if (g.total_size - frame_layout::header_size > std::numeric_limits<std::size_t>::max()) {
+            return make_error_code(errc::size_overflow);
+        }
     }
-    // A 32-bit process cannot map a channel larger than its address space.
-    if (how != 1 && g.total_size - frame_layout::header_size > std::numeric_limits<std::size_t>::max()) {
-        return make_error_code(errc::size_overflow);
+    section_request request;
+    request.mode = how;
+    request.size = has_config ? static_cast<std::size_t>(g.total_size - frame_layout::header_size) : 0;
+    request.header_size = frame_layout::header_size;
+    request.writable = writable;
+    request.security_attributes = options.security_attributes;
+    request.create_large_pages = options.large_pages;
+    mapped_section m;
+    if (const std::error_code ec = mapped_section::open(name, request, m)) {
+        return ec;
     }
-    const std::size_t user_size =
-        how == 1 ? 0 : static_cast<std::size_t>(g.total_size - frame_layout::header_size);
-    std::error_code ec;
-    channel_mapping m;
-    if (how == 0) {
-        m = channel_mapping::create(requested, user_size, options, ec);
-    } else if (how == 1) {
-        m = channel_mapping::open(requested, open_options{.access = access}, ec);
-    } else {
-        m = channel_mapping::open_or_create(requested, user_size, options, ec);
+    if (!m.created() && how == open_mode::open_or_create) {
+        // Taking over an existing channel: it must be one this account made (a restart of the
+        // same service), not one a co-tenant created first under the name and left for us.
+        owner_sid ours;
+        owner_sid theirs;
+        if (owner_of_new_objects(options.security_attributes, ours) || section_owner(name, theirs) ||
+            !(ours == theirs)) {
+            return make_error_code(errc::foreign_owner);
+        }
     }
+    const std::uint64_t view_size = m.view_size();
+    const layout_plan plan{frame_layout::layout,
+                           m.created() ? static_cast<std::size_t>(g.data_offset) : frame_layout::records_offset,
+                           has_config && writable};
+    bool initialized = false;
+    std::error_code ec = establish_layout(
+        m, plan,
+        [&](std::byte* base) {
+            if (g.total_size > view_size) {
+                return errc::too_large; // a dead creator's section is smaller than our geometry
+            }
+            frame_layout::channel_view::initialize(base, g);
+            return errc{};
+        },
+        initialized);
     if (ec) {
         return ec;
     }
-    std::byte* base = m.lock_policy().header();
-    const std::uint64_t view_size = std::uint64_t{m.capacity()} + frame_layout::header_size;
-    if (m.created()) {
-        view = frame_layout::channel_view::initialize(base, g);
-    } else {
-        const bool ready = wait_until_ready([&] {
-            return m.lock_policy().value() == lock_word::channel_layout_marker &&
-                   frame_layout::channel_view::published_version(base) != 0;
-        });
-        if (!ready) {
-            return make_error_code(errc::wrong_layout);
-        }
-        if (const errc e = frame_layout::channel_view::attach(base, view_size, view); e != errc{}) {
-            return e;
-        }
-        if (how == 2 && view.shape().max_frame_size < config.max_frame_size) {
+    if (const errc e = frame_layout::channel_view::attach(m.base(), view_size, view); e != errc{}) {
+        return make_error_code(e);
+    }
+    if (!m.created() && how == open_mode::open_or_create) {
+        const frame_layout::geometry& have = view.shape();
+        if (have.max_frame_size < g.max_frame_size) {
             return make_error_code(errc::too_large);
+        }
+        if (have.max_frame_size != g.max_frame_size || have.slot_count != g.slot_count) {
+            return make_error_code(errc::geometry_mismatch);
         }
     }
     out = std::move(m);
     return {};
 }
 
-inline std::error_code make_core(channel_mapping&& m, const frame_layout::channel_view& view,
+inline std::error_code make_core(mapped_section&& m, const frame_layout::channel_view& view,
                                  const SECURITY_ATTRIBUTES* objects_sa, std::unique_ptr<channel_core>& out) noexcept
 {
     auto core = std::unique_ptr<channel_core>(new (std::nothrow) channel_core{});
@@ -455,11 +547,9 @@ inline std::error_code make_core(channel_mapping&& m, const frame_layout::channe
     return {};
 }
 
-// The writer's channel and sibling. how: 0 create, 1 open (take over), 2 open or create. The
-// sibling is made first when the channel may be new, so that any reader that finds the channel
-// finds its sibling too; creating a channel creates its sibling strictly (a sibling already
-// there is errc::already_exists, as the channel would be).
-inline std::error_code open_writer_channel(int how, const name_ref& requested, const channel_config& config,
+// The writer's channel: mapped, the writer role claimed, and a sibling of its own made and
+// published. Every step that fails leaves the channel as it was (the role is given back).
+inline std::error_code open_writer_channel(open_mode how, const name_ref& requested, const channel_config& config,
                                            const create_options& frames, const create_options& notification,
                                            std::unique_ptr<channel_core>& out) noexcept
 {
@@ -468,39 +558,49 @@ inline std::error_code open_writer_channel(int how, const name_ref& requested, c
     if (ec) {
         return ec;
     }
-    // Only `create` insists on a sibling of its own; a writer that opens an existing one it may
-    // not use (sibling_refused) still publishes, and its readers poll or wait out their
-    // liveness checks (writer_check_interval).
-    channel_notify_mapping sibling;
-    std::error_code sibling_ec;
-    if (how != 1) {
-        sibling_ec = open_notify_sibling(how, name, access_mode::read_write, notification, sibling);
-        if (sibling_ec && (how == 0 || !sibling_refused(sibling_ec))) {
-            return sibling_ec;
-        }
-    }
-    channel_mapping m;
+    mapped_section m;
     frame_layout::channel_view view;
-    if ((ec = map_channel(how, requested, config, access_mode::read_write, frames, m, view))) {
+    if ((ec = map_channel(how, name, config, true, frames, m, view))) {
         return ec;
-    }
-    if (how == 1) {
-        sibling_ec = open_notify_sibling(2, name, access_mode::read_write, notification, sibling);
-        if (sibling_ec && !sibling_refused(sibling_ec)) {
-            return sibling_ec;
-        }
     }
     std::unique_ptr<channel_core> core;
     if ((ec = make_core(std::move(m), view, notification.security_attributes, core))) {
         return ec;
     }
-    if (sibling.is_open()) {
-        core->adopt_waiters(std::move(sibling), true);
-    } else if (is_access_denied(sibling_ec) && (ec = core->open_existing_waiters(true))) {
-        return ec; // may not write it: read-only is enough to wake its waiters
-    } else if (!core->waiters.is_open()) {
-        core->sleep_refusal = sibling_ec;
+    std::uint64_t replaced = 0;
+    switch (protocol::try_claim(core->view.writer_word(), core->me, process_alive, replaced)) {
+    case protocol::claim_outcome::claimed:
+        core->holds_role = true;
+        break;
+    case protocol::claim_outcome::held:
+    case protocol::claim_outcome::held_by_me:
+        return make_error_code(errc::channel_has_writer);
     }
+    // A sibling of this writer's own, under a name nobody could know before now.
+    mapped_section sibling;
+    std::uint64_t nonce = 0;
+    object_name sibling_object;
+    for (int attempt = 0;; ++attempt) {
+        nonce = random_nonce();
+        if ((ec = sibling_name(name, nonce, sibling_object))) {
+            return ec;
+        }
+        ec = open_sibling(open_mode::create_only, sibling_object, true, notification, sibling);
+        if (ec != errc::already_exists || attempt == 3) {
+            break;
+        }
+    }
+    if (ec) {
+        return ec; // the core gives the role back
+    }
+    core->adopt_waiters(std::move(sibling), nonce, sibling_object, true);
+    // release: a reader that reads the nonce finds the sibling initialised.
+    const std::uint64_t old_nonce = core->view.sibling_nonce().exchange(nonce, std::memory_order_acq_rel);
+    core->view.set_closed(false);
+    // After the nonce and before the old sibling's mask is read: a reader about to sleep on the
+    // old sibling either sees this bump or is signalled below (the notification's Dekker pair).
+    core->wake_readers();
+    wake_old_sibling(name, old_nonce);
     out = std::move(core);
     return {};
 }
@@ -514,16 +614,18 @@ inline std::error_code open_reader_channel(const name_ref& requested, const read
     if (ec) {
         return ec;
     }
-    channel_mapping m;
+    mapped_section m;
     frame_layout::channel_view view;
-    if ((ec = map_channel(1, requested, channel_config{}, options.access, create_options{}, m, view))) {
+    if ((ec = map_channel(open_mode::open_only, name, channel_config{}, options.access == access_mode::read_write, {},
+                          m, view))) {
         return ec;
     }
     std::unique_ptr<channel_core> core;
     if ((ec = make_core(std::move(m), view, options.objects.security_attributes, core))) {
         return ec;
     }
-    if ((ec = core->open_existing_waiters(false))) {
+    core->has_channel_owner = !section_owner(name, core->channel_owner);
+    if ((ec = core->attach_current_sibling())) {
         return ec;
     }
     out = std::move(core);
@@ -532,10 +634,7 @@ inline std::error_code open_reader_channel(const name_ref& requested, const read
 
 inline void throw_channel_error(const std::error_code& ec, const char* what, const name_ref& requested)
 {
-    std::error_code name_ec;
-    const object_name name = object_name::make(requested, name_ec);
-    throw_error(ec, std::string("winmmf: ") + what + " " +
-                        (name_ec ? std::string("(invalid name)") : name.to_utf8()));
+    throw_named_error(ec, what, requested);
 }
 
 } // namespace detail
@@ -547,7 +646,8 @@ class frame_slot {
 public:
     frame_slot() noexcept = default;
     frame_slot(frame_slot&& other) noexcept
-        : core_(std::exchange(other.core_, nullptr)), bytes_(other.bytes_), sequence_(other.sequence_)
+        : core_(std::exchange(other.core_, nullptr)), bytes_(other.bytes_), sequence_(other.sequence_),
+          token_(other.token_)
     {
     }
     frame_slot& operator=(frame_slot&& other) noexcept
@@ -555,6 +655,7 @@ public:
         core_ = std::exchange(other.core_, nullptr);
         bytes_ = other.bytes_;
         sequence_ = other.sequence_;
+        token_ = other.token_;
         return *this;
     }
     frame_slot(const frame_slot&) = delete;
@@ -566,7 +667,9 @@ public:
     std::uint64_t sequence() const noexcept { return sequence_; }
 
     // Publishes the first `size` bytes with `meta`; returns the frame's sequence. A size over
-    // max_frame_size() fails with errc::too_large and leaves the slot open.
+    // max_frame_size() fails with errc::too_large and leaves the slot open. A slot that a later
+    // begin_frame() or publish() of the same writer abandoned fails with errc::frame_abandoned
+    // and publishes nothing: its buffer is the newer frame's now.
     std::uint64_t publish(std::size_t size, const frame_meta& meta = {})
     {
         std::error_code ec;
@@ -580,7 +683,7 @@ public:
             ec = errc::not_open;
             return 0;
         }
-        const std::uint64_t s = core_->commit(sequence_, size, meta, ec);
+        const std::uint64_t s = core_->commit(sequence_, token_, size, meta, ec);
         if (ec != errc::too_large) {
             core_ = nullptr;
         }
@@ -589,14 +692,16 @@ public:
 
 private:
     friend class frame_writer;
-    frame_slot(detail::channel_core* core, std::span<std::byte> bytes, std::uint64_t sequence) noexcept
-        : core_(core), bytes_(bytes), sequence_(sequence)
+    frame_slot(detail::channel_core* core, std::span<std::byte> bytes, std::uint64_t sequence,
+               std::uint64_t token) noexcept
+        : core_(core), bytes_(bytes), sequence_(sequence), token_(token)
     {
     }
 
     detail::channel_core* core_ = nullptr;
     std::span<std::byte> bytes_{};
     std::uint64_t sequence_ = 0;
+    std::uint64_t token_ = 0;
 };
 
 // The one writer of a channel. Creating a channel makes this process its writer; open() takes
@@ -619,9 +724,9 @@ public:
     frame_writer& operator=(const frame_writer&) = delete;
     ~frame_writer() { close_quietly(); }
 
-    // Creates the channel; errc::already_exists if the name (or its notification sibling's,
-    // "<name>#notify") is taken. `options` secures every kernel object of the channel this
-    // process creates: the frames' mapping, the writer claim, and the notification sibling.
+    // Creates the channel; errc::already_exists if the name is taken. `options` secures every
+    // kernel object of the channel this process creates: the frames' mapping and the
+    // notification sibling.
     static frame_writer create(const name_ref& name, const channel_config& config,
                                const create_options& options = {})
     {
@@ -654,12 +759,13 @@ public:
     static frame_writer create(const name_ref& name, const channel_config& config, const create_options& frames,
                                const create_options& notification, std::error_code& ec) noexcept
     {
-        return establish(0, name, config, frames, notification, ec);
+        return establish(detail::open_mode::create_only, name, config, frames, notification, ec);
     }
 
-    // Becomes the writer of an existing channel (after its previous writer closed or died);
-    // sequences continue from the last published frame. The options apply to what this
-    // process creates: the writer claim, and the notification sibling if it no longer exists.
+    // Becomes the writer of an existing channel (after its previous writer closed or died; a
+    // writer that lives is refused with errc::channel_has_writer); sequences continue from the
+    // last published frame. The options apply to what this process creates: a notification
+    // sibling of its own (readers follow it).
     static frame_writer open(const name_ref& name, const create_options& options = {})
     {
         return open(name, options, options);
@@ -684,11 +790,16 @@ public:
     static frame_writer open(const name_ref& name, const create_options& frames,
                              const create_options& notification, std::error_code& ec) noexcept
     {
-        return establish(1, name, channel_config{}, frames, notification, ec);
+        return establish(detail::open_mode::open_only, name, channel_config{}, frames, notification, ec);
     }
 
-    // Opens the channel if it exists (its frames must be at least config.max_frame_size,
-    // else errc::too_large), creates it otherwise.
+    // Creates the channel, or takes over the existing one from a writer that is gone (closed,
+    // or its process ended) - the restart of a service while readers still hold the channel.
+    // Refused: while the old writer lives (errc::channel_has_writer); a channel of another
+    // geometry (errc::too_large when its frames are smaller, errc::geometry_mismatch for any
+    // other difference of frame size or slot count); a channel that another account owns
+    // (errc::foreign_owner: somebody created it first under this name). Readers of the old
+    // writer see writer_gone (or end_of_stream), then the new frames, whose sequences continue.
     static frame_writer open_or_create(const name_ref& name, const channel_config& config,
                                        const create_options& options = {})
     {
@@ -718,11 +829,11 @@ public:
                                        const create_options& frames, const create_options& notification,
                                        std::error_code& ec) noexcept
     {
-        return establish(2, name, config, frames, notification, ec);
+        return establish(detail::open_mode::open_or_create, name, config, frames, notification, ec);
     }
 
     // True while this object holds the writer role (until close()).
-    bool is_open() const noexcept { return core_ != nullptr && static_cast<bool>(core_->writer); }
+    bool is_open() const noexcept { return core_ != nullptr && core_->holds_role; }
     explicit operator bool() const noexcept { return is_open(); }
     bool created() const noexcept { return core_ != nullptr && core_->mapping.created(); }
     // These describe the channel for as long as the object has it (after close() too).
@@ -738,6 +849,13 @@ public:
     std::uint32_t slot_count() const noexcept { return core_ != nullptr ? core_->view.shape().slot_count : 0; }
     // The sequence of the newest published frame (0 before the first).
     std::uint64_t published() const noexcept { return core_ != nullptr ? core_->view.published() : 0; }
+    // The notification sibling this writer made, "<name>#<16 hex digits>" (for diagnostics and
+    // for securing or inspecting it; readers find it through the channel).
+    const object_name& notification_name() const noexcept
+    {
+        static const object_name none;
+        return core_ != nullptr ? core_->waiters_name : none;
+    }
     // Readers blocked right now, waiting for the next frame (as the notification sibling
     // says: whoever may write it can make this number wrong, never the frames).
     std::size_t readers_waiting() const noexcept { return core_ != nullptr ? core_->waiting_count() : 0; }
@@ -774,8 +892,9 @@ public:
         }
         ec.clear();
         std::uint64_t sequence = 0;
-        const std::span<std::byte> bytes = core_->begin(sequence);
-        return frame_slot(core_.get(), bytes, sequence);
+        std::uint64_t token = 0;
+        const std::span<std::byte> bytes = core_->begin(sequence, token);
+        return frame_slot(core_.get(), bytes, sequence, token);
     }
 
     // Ends the stream: readers that have taken the last frame get errc::end_of_stream instead
@@ -797,11 +916,11 @@ public:
         }
         core_->view.set_closed(true);
         core_->wake_readers();
-        core_->writer.release();
+        core_->release_role();
     }
 
 private:
-    static frame_writer establish(int how, const name_ref& name, const channel_config& config,
+    static frame_writer establish(detail::open_mode how, const name_ref& name, const channel_config& config,
                                   const create_options& frames, const create_options& notification,
                                   std::error_code& ec) noexcept
     {
@@ -811,25 +930,6 @@ private:
         if (ec) {
             return w;
         }
-        const auto r = detail::claim::try_claim(core->writer_word_address(), core->mapping.name(),
-                                                detail::writer_claim_tag, 0,
-                                                frames.security_attributes, core->writer, ec);
-        if (r == detail::claim::result::failed) {
-            return w;
-        }
-        if (r == detail::claim::result::busy) {
-            ec = errc::channel_has_writer;
-            return w;
-        }
-        core->view.writer_pid().store(::GetCurrentProcessId(), std::memory_order_relaxed);
-        core->view.set_closed(false);
-        // Waiters that died are cleared now, so that publishing pays no system call for them
-        // (where this account may write the sibling: reclaiming a slot writes its claim word).
-        if (core->can_sleep()) {
-            std::error_code ignored;
-            core->endpoint->reclaim_abandoned(ignored);
-        }
-        core->next = core->view.published() + 1;
         w.core_ = std::move(core);
         ec.clear();
         return w;
@@ -949,6 +1049,13 @@ public:
     }
     std::uint32_t slot_count() const noexcept { return is_open() ? core_->view.shape().slot_count : 0; }
     std::uint64_t published() const noexcept { return is_open() ? core_->view.published() : 0; }
+    // The notification sibling this reader last looked for: the current writer's,
+    // "<name>#<16 hex digits>"; empty while no writer has published one.
+    const object_name& notification_name() const noexcept
+    {
+        static const object_name none;
+        return is_open() ? core_->waiters_name : none;
+    }
     // Readers (of any process) blocked right now, waiting for the next frame; 0 when this
     // account may not even read the notification sibling.
     std::size_t readers_waiting() const noexcept { return is_open() ? core_->waiting_count() : 0; }
@@ -1080,20 +1187,27 @@ private:
             return false;
         }
         const frame_layout::channel_view& channel = core_->view;
-        const bool blocking = mode.how() == acquire_mode::kind::wait;
-        // A reader that can never sleep learns it at its first blocking call, frame or not; a
-        // missing sibling (a channel between writers) is looked for again right before sleeping.
-        if (blocking && !core_->can_sleep() && core_->sleep_refusal != errc::not_found) {
-            ec = core_->sleep_refusal;
-            return false;
+        // One budget for the whole call: every look at the frames spends one try of spin(n), and
+        // the deadline of wait_for(d) is fixed here, whatever moves in shared memory meanwhile.
+        detail::wait_budget budget(mode);
+        const bool blocking = budget.blocking();
+        // A reader that can never sleep learns it at its first blocking call, frame or not,
+        // after following the channel to its current writer's sibling; a missing sibling (a
+        // channel between writers) is looked for again right before sleeping.
+        if (blocking) {
+            if ((ec = core_->follow_sibling())) {
+                return false;
+            }
+            if (!core_->can_sleep() && core_->sleep_refusal != errc::not_found) {
+                ec = core_->sleep_refusal;
+                return false;
+            }
         }
-        using clock = std::chrono::steady_clock;
-        const auto start = clock::now();
-        const auto headroom = std::chrono::duration_cast<std::chrono::nanoseconds>(clock::time_point::max() - start);
-        const auto deadline = !blocking || mode.timeout() >= headroom
-                                  ? clock::time_point::max()
-                                  : start + std::chrono::duration_cast<clock::duration>(mode.timeout());
         for (;;) {
+            if (!budget.take_try()) {
+                ec = errc::max_tries_reached;
+                return false;
+            }
             // Read the notify sequence first: a frame published after this read changes it.
             const std::uint64_t seen = channel.notify_sequence();
             status s;
@@ -1135,22 +1249,21 @@ private:
                 }
                 return false;
             }
-            acquire_mode slice = mode;
+            auto until = budget.deadline();
             if (blocking) {
-                const auto now = clock::now();
-                if (now >= deadline) {
+                const auto now = detail::wait_budget::clock::now();
+                if (budget.expired(now)) {
                     ec = errc::timeout;
                     return false;
                 }
                 if (!core_->ready_to_sleep(ec)) {
                     return false;
                 }
-                slice = acquire_mode::wait_for(std::min<std::chrono::nanoseconds>(
-                    deadline - now, detail::writer_check_interval));
+                until = now + std::min<std::chrono::nanoseconds>(budget.remaining(now), detail::writer_check_interval);
             }
             std::uint64_t current = 0;
             std::error_code wait_ec;
-            const auto o = core_->endpoint->wait(seen, slice, cancel, current, wait_ec);
+            const auto o = core_->endpoint->wait(seen, budget, until, cancel, current, wait_ec);
             if (o == detail::notify_endpoint::outcome::changed) {
                 continue;
             }
@@ -1159,7 +1272,7 @@ private:
                     ec = errc::writer_gone;
                     return false;
                 }
-                continue; // the deadline is checked at the top
+                continue; // the deadline is checked above
             }
             ec = detail::outcome_error(o, wait_ec);
             return false;

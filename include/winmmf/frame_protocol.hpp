@@ -5,10 +5,12 @@
 // Windows half (mappings, events, the writer claim) is frame_channel.hpp; this half is what
 // the native ThreadSanitizer build exercises. docs/frames.md explains the design.
 //
-// Layout of a channel mapping (offsets from the start of the view):
+// Layout of a channel mapping (offsets from the start of the view), version 3:
 //
-//   0      channel_header   64 B   marker (the first word), version, geometry
-//   64     channel_control 192 B   published sequence, writer claim, closed flag, notify sequence
+//   0      channel_header   64 B   protocol/section.hpp's prologue (marker, version, init), then
+//                                  the geometry
+//   64     channel_control 192 B   published sequence, writer role, sibling nonce, closed flag,
+//                                  notify sequence
 //   256    slot_record[slots]      per slot: the sequence-lock stamp and the frame's metadata
 //   data   slot 0 payload          page-aligned; each slot is slot_stride bytes (a page multiple)
 //   ...    slot 1 payload, ...
@@ -17,18 +19,28 @@
 // "uninitialized" and refuses every lock, and winmmf's compatible_lock reports
 // errc::wrong_lock_policy, so neither can be talked into writing over a channel.
 //
+// The writer role is the identity of the writer's process (protocol/identity.hpp) in the
+// channel's control block, which only principals that may write the frames can change; a reader
+// judges the writer's liveness by that process alone. Nothing derived from the channel's name
+// decides who writes or whether the writer lives.
+//
 // The readers' waiter slots live in a second mapping, the notification sibling
-// "<channel>#notify" (notify_header, then a detail::waiter_block). A blocking reader must write
-// there to announce itself, so the sibling can be secured apart from the frames: a service
-// grants users read-only frames and a writable sibling. Everything a reader trusts - frames,
-// metadata, `published`, `closed` and the notify sequence it sleeps on - stays in the channel
-// mapping, which only the writer may write; the sibling decides only who gets woken.
+// "<channel>#<nonce>" (notify_header, then a detail::waiter_block), where the nonce is 64
+// random bits each writer chooses when it takes the role and publishes in `sibling` once the
+// sibling exists: nobody can create it first, and every writer gets a fresh one. A blocking
+// reader must write there to announce itself, so the sibling can be secured apart from the
+// frames: a service grants users read-only frames and a writable sibling. Everything a reader
+// trusts - frames, metadata, `published`, `closed` and the notify sequence it sleeps on - stays
+// in the channel mapping, which only the writer may write; the sibling decides only who gets
+// woken.
 #pragma once
 
 #include <winmmf/detail/notify_state.hpp>
 #include <winmmf/error.hpp>
 #include <winmmf/lock_word.hpp>
 #include <winmmf/page.hpp>
+#include <winmmf/protocol/identity.hpp>
+#include <winmmf/protocol/section.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -99,9 +111,10 @@ struct frame_info {
 namespace frame_layout {
 
 // 2: the waiter slots moved out to the notification sibling (version 1 had them in
-// channel_control). Readers and writers of one version refuse the other
-// (errc::unsupported_layout_version) rather than misread it.
-inline constexpr std::uint32_t version = 2;
+// channel_control). 3: protocol/section.hpp's handshake; the writer role is a process identity
+// and the sibling's name carries the writer's nonce. Readers and writers of one version refuse
+// the other (errc::unsupported_layout_version) rather than misread it.
+inline constexpr std::uint32_t version = 3;
 inline constexpr std::uint32_t min_slots = 2;  // one being written, one complete
 inline constexpr std::uint32_t max_slots = 64;
 inline constexpr std::uint32_t default_slots = 3;
@@ -110,37 +123,41 @@ inline constexpr std::uint32_t default_slots = 3;
 // left before the writer comes back to its slot.
 inline constexpr unsigned max_read_attempts = 16;
 
-// Offset 0; the lock-policy header of the mapping (see channel_policy in frame_channel.hpp).
+// Offset 0.
 struct channel_header {
     std::uint32_t marker;      // lock_word::channel_layout_marker
-    std::uint32_t version;     // 0 until the creator has written the geometry; then `version`
+    std::uint32_t version;     // 0 until the creator has published the geometry; then `version`
+    std::uint64_t init;        // the handshake's word (protocol/section.hpp)
     std::uint32_t slot_count;
     std::uint32_t reserved0;
     alignas(8) std::uint64_t max_frame_size; // bytes a frame may have
     alignas(8) std::uint64_t slot_stride;    // bytes from one slot's payload to the next
     alignas(8) std::uint64_t data_offset;    // slot 0's payload, from the start of the view
     alignas(8) std::uint64_t total_size;     // bytes of the view the layout uses
-    alignas(8) std::uint64_t reserved1[2];
+    alignas(8) std::uint64_t reserved1;
 };
 static_assert(sizeof(channel_header) == 64);
-static_assert(offsetof(channel_header, max_frame_size) == 16);
-static_assert(offsetof(channel_header, total_size) == 40);
+static_assert(offsetof(channel_header, init) == 8);
+static_assert(offsetof(channel_header, slot_count) == 16);
+static_assert(offsetof(channel_header, max_frame_size) == 24);
+static_assert(offsetof(channel_header, total_size) == 48);
 
 inline constexpr std::size_t header_size = sizeof(channel_header);
 
 // Offset 64: what changes while the channel runs. Hot words on lines of their own.
 struct channel_control {
     alignas(64) std::uint64_t published;       // sequence of the newest complete frame; 0: none yet
-    alignas(64) std::uint64_t writer;          // claim word of the writer role (claim_word)
+    alignas(64) std::uint64_t writer;          // 0, or the identity of the writer's process
+    std::uint64_t sibling;                     // the current writer's sibling nonce; 0: none yet
     std::uint32_t closed;                      // 1 once the writer closed: end of stream
-    std::uint32_t writer_pid;                  // the claiming writer's process id, for diagnostics
+    std::uint32_t reserved;
     alignas(64) std::uint64_t notify_sequence; // bumped after every publish and at close; readers
                                                // sleep until it moves (notify_state.hpp)
 };
 static_assert(offsetof(channel_control, published) == 0);
 static_assert(offsetof(channel_control, writer) == 64);
-static_assert(offsetof(channel_control, closed) == 72);
-static_assert(offsetof(channel_control, writer_pid) == 76);
+static_assert(offsetof(channel_control, sibling) == 72);
+static_assert(offsetof(channel_control, closed) == 80);
 static_assert(offsetof(channel_control, notify_sequence) == 128);
 static_assert(sizeof(channel_control) == 192);
 
@@ -166,19 +183,22 @@ inline constexpr std::size_t control_offset = header_size;
 inline constexpr std::size_t records_offset = control_offset + sizeof(channel_control);
 static_assert(records_offset == 256);
 
+inline constexpr protocol::layout_kind layout{lock_word::channel_layout_marker, version,
+                                              protocol::ready_value(version)};
+
 // ---- the notification sibling ----------------------------------------------------------------
 
-// "<channel>#notify". Suffixes of the channel's name are budgeted by detail::longest_suffix
-// (event.hpp), which every channel name is checked against when it is created or opened.
-inline constexpr std::u16string_view notify_suffix = u"#notify";
-inline constexpr std::uint32_t notify_version = 1;
+// "<channel>#<nonce>" (detail::with_nonce). 2: the prologue of protocol/section.hpp, and waiter
+// claim words that hold process identities.
+inline constexpr std::uint32_t notify_version = 2;
 
 // Offset 0 of the sibling; its first word is lock_word::channel_notify_marker, so the sibling is
 // never mistaken for a channel, a standalone notification or a WinMMF mapping (nor they for it).
 struct notify_header {
     std::uint32_t marker;  // lock_word::channel_notify_marker
     std::uint32_t version; // 0 until the creator is done; then notify_version
-    std::uint32_t reserved[14];
+    std::uint64_t init;    // the handshake's word
+    std::uint32_t reserved[12];
 };
 static_assert(sizeof(notify_header) == 64);
 static_assert(offsetof(notify_header, version) == 4);
@@ -187,6 +207,9 @@ inline constexpr std::size_t notify_header_size = sizeof(notify_header);
 // The waiter block follows the header: its size is what the sibling's creator asks for.
 inline constexpr std::size_t notify_block_size = sizeof(detail::waiter_block);
 static_assert(notify_header_size + notify_block_size == 640);
+
+inline constexpr protocol::layout_kind notify_layout{lock_word::channel_notify_marker, notify_version,
+                                                     protocol::ready_value(notify_version)};
 
 struct geometry {
     std::uint32_t slot_count = 0;
@@ -221,8 +244,24 @@ constexpr errc compute_geometry(std::uint64_t max_frame_size, std::uint32_t slot
     return errc{};
 }
 
-// Checks an existing channel's header against the view it was found in. A header that does
-// not add up is refused before any offset in it is used.
+// The header's geometry fields as they are now, each read exactly once. check_geometry judges
+// this copy, and only this copy is used afterwards: a process that may write the header can
+// change it at any moment, and a value checked in shared memory and then read again there is a
+// value nobody checked.
+inline channel_header snapshot_header(const std::byte* base) noexcept
+{
+    const auto& shared = *reinterpret_cast<const channel_header*>(base);
+    channel_header h{};
+    h.slot_count = protocol::load_once(shared.slot_count);
+    h.max_frame_size = protocol::load_once(shared.max_frame_size);
+    h.slot_stride = protocol::load_once(shared.slot_stride);
+    h.data_offset = protocol::load_once(shared.data_offset);
+    h.total_size = protocol::load_once(shared.total_size);
+    return h;
+}
+
+// Checks a snapshot of an existing channel's header against the view it was found in. A header
+// that does not add up is refused before any offset in it is used.
 constexpr errc check_geometry(const channel_header& h, std::uint64_t view_size, geometry& out) noexcept
 {
     out = {};
@@ -279,45 +318,46 @@ class channel_view {
 public:
     channel_view() noexcept = default;
 
-    // The creator: fresh (kernel zero-filled) memory of at least g.total_size bytes whose first
-    // word already holds the marker. The version is written last, with release, so an opener
-    // that sees it also sees the geometry.
+    // The creator (or an opener finishing a dead creator's work), between the handshake's
+    // begin_creation and publish_ready: writes the geometry and empties the control block and
+    // the slot records. The handshake's release publishes it.
     static channel_view initialize(std::byte* base, const geometry& g) noexcept
     {
         auto* h = reinterpret_cast<channel_header*>(base);
-        h->slot_count = g.slot_count;
-        h->max_frame_size = g.max_frame_size;
-        h->slot_stride = g.slot_stride;
-        h->data_offset = g.data_offset;
-        h->total_size = g.total_size;
-        std::atomic_ref<std::uint32_t>(h->version).store(version, std::memory_order_release);
+        const auto put32 = [](std::uint32_t& w, std::uint32_t v) {
+            std::atomic_ref<std::uint32_t>(w).store(v, std::memory_order_relaxed);
+        };
+        const auto put64 = [](std::uint64_t& w, std::uint64_t v) {
+            std::atomic_ref<std::uint64_t>(w).store(v, std::memory_order_relaxed);
+        };
+        put32(h->slot_count, g.slot_count);
+        put64(h->max_frame_size, g.max_frame_size);
+        put64(h->slot_stride, g.slot_stride);
+        put64(h->data_offset, g.data_offset);
+        put64(h->total_size, g.total_size);
+        // A dead creator may have left a writer claim or stamps behind: a taker starts clean.
+        auto* c = reinterpret_cast<channel_control*>(base + control_offset);
+        put64(c->published, 0);
+        put64(c->writer, 0);
+        put64(c->sibling, 0);
+        put32(c->closed, 0);
+        put64(c->notify_sequence, 0);
+        auto* records = reinterpret_cast<slot_record*>(base + records_offset);
+        for (std::uint32_t i = 0; i < g.slot_count; ++i) {
+            put64(records[i].stamp, 0);
+        }
         return channel_view(base, g);
     }
 
-    // 0 while the creator is still writing the geometry.
-    static std::uint32_t published_version(const std::byte* base) noexcept
-    {
-        auto* h = reinterpret_cast<channel_header*>(const_cast<std::byte*>(base));
-        return std::atomic_ref<std::uint32_t>(h->version).load(std::memory_order_acquire);
-    }
-
-    // An opener, once published_version() says the creator is done.
+    // An opener, once the handshake says the header is ready: snapshots and checks the geometry.
     static errc attach(std::byte* base, std::uint64_t view_size, channel_view& out) noexcept
     {
         out = {};
         if (view_size < records_offset) {
             return errc::wrong_layout;
         }
-        const std::uint32_t v = published_version(base);
-        if (v == 0) {
-            return errc::uninitialized;
-        }
-        if (v != version) {
-            return errc::unsupported_layout_version;
-        }
         geometry g;
-        if (const errc e = check_geometry(*reinterpret_cast<const channel_header*>(base), view_size, g);
-            e != errc{}) {
+        if (const errc e = check_geometry(snapshot_header(base), view_size, g); e != errc{}) {
             return e;
         }
         out = channel_view(base, g);
@@ -340,9 +380,10 @@ public:
     {
         return std::atomic_ref<std::uint64_t>(control()->writer);
     }
-    std::atomic_ref<std::uint32_t> writer_pid() const noexcept
+    // The current writer's sibling nonce (0: no writer has published one).
+    std::atomic_ref<std::uint64_t> sibling_nonce() const noexcept
     {
-        return std::atomic_ref<std::uint32_t>(control()->writer_pid);
+        return std::atomic_ref<std::uint64_t>(control()->sibling);
     }
 
     std::uint64_t published() const noexcept { return published_ref().load(std::memory_order_acquire); }

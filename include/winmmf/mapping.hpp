@@ -10,7 +10,7 @@
 #pragma once
 
 #include <winmmf/acquire.hpp>
-#include <winmmf/detail/section_errors.hpp>
+#include <winmmf/detail/section.hpp>
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/error.hpp>
 #include <winmmf/guard.hpp>
@@ -157,48 +157,36 @@ public:
     }
     void close(std::error_code& ec) noexcept
     {
-        ec.clear();
-        if (!view_.reset() && !ec) {
-            ec = detail::last_error();
-        }
-        if (!section_.reset() && !ec) {
-            ec = detail::last_error();
-        }
-        layout_ = {};
+        ec = section_.close();
         lock_ = LockPolicy{};
-        name_ = object_name{};
-        access_ = access_mode::read_write;
-        created_ = false;
-        large_pages_ = false;
-        large_page_fallback_.clear();
     }
 
     // ---- what it is ---------------------------------------------------------------------
 
-    bool is_open() const noexcept { return static_cast<bool>(view_); }
+    bool is_open() const noexcept { return section_.is_open(); }
     explicit operator bool() const noexcept { return is_open(); }
 
     // The usable size the caller asked for (or, when opened without an expected size, the
     // whole capacity).
-    std::size_t size() const noexcept { return layout_.size; }
+    std::size_t size() const noexcept { return section_.layout().size; }
     // What page rounding actually provides after the header; reads and writes may use all of it.
-    std::size_t capacity() const noexcept { return layout_.capacity; }
+    std::size_t capacity() const noexcept { return section_.layout().capacity; }
     // The section size as the kernel has it, header included.
-    std::uint64_t section_size() const noexcept { return layout_.section_size; }
+    std::uint64_t section_size() const noexcept { return section_.layout().section_size; }
 
     // True if the view is mapped with large pages: created with SEC_LARGE_PAGES and mapped with
     // FILE_MAP_LARGE_PAGES, or (opened) mapped with FILE_MAP_LARGE_PAGES and accepted.
-    bool large_pages() const noexcept { return large_pages_; }
+    bool large_pages() const noexcept { return section_.large_pages(); }
     // Why large_page_mode::preferred got normal pages (errc::large_page_privilege_missing,
     // ERROR_NOT_SUPPORTED, ERROR_NO_SYSTEM_RESOURCES, ...); empty when it did not fall back.
-    const std::error_code& large_page_fallback() const noexcept { return large_page_fallback_; }
+    const std::error_code& large_page_fallback() const noexcept { return section_.large_page_fallback(); }
 
-    access_mode access() const noexcept { return access_; }
-    bool writable() const noexcept { return access_ == access_mode::read_write; }
+    access_mode access() const noexcept { return writable() ? access_mode::read_write : access_mode::read_only; }
+    bool writable() const noexcept { return !is_open() || section_.writable(); }
     // True if this object created the mapping, false if it opened an existing one.
-    bool created() const noexcept { return created_; }
-    const object_name& name() const noexcept { return name_; }
-    HANDLE native_handle() const noexcept { return section_.get(); }
+    bool created() const noexcept { return section_.created(); }
+    const object_name& name() const noexcept { return section_.name(); }
+    HANDLE native_handle() const noexcept { return section_.native_handle(); }
     const LockPolicy& lock_policy() const noexcept { return lock_; }
     LockPolicy& lock_policy() noexcept { return lock_; }
 
@@ -211,8 +199,7 @@ public:
     // process from writing while you read.
     std::span<const std::byte> unsynchronized_bytes() const noexcept
     {
-        return is_open() ? std::span<const std::byte>(data(), layout_.capacity)
-                         : std::span<const std::byte>{};
+        return is_open() ? std::span<const std::byte>(data(), capacity()) : std::span<const std::byte>{};
     }
 
     // ---- locks and zero-copy access ----------------------------------------------------
@@ -235,8 +222,7 @@ public:
         if (!lock.lock_shared(mode, ec)) {
             return {};
         }
-        return read_guard(lock, std::span<const std::byte>(data(), layout_.capacity),
-                          ec == errc::owner_dead);
+        return read_guard(lock, std::span<const std::byte>(data(), capacity()), ec == errc::owner_dead);
     }
     read_guard try_lock_read() const { return lock_read(acquire_mode::try_once()); }
     read_guard try_lock_read(std::error_code& ec) const noexcept
@@ -262,8 +248,7 @@ public:
         if (!lock.lock(mode, ec)) {
             return {};
         }
-        return write_guard(lock, std::span<std::byte>(data(), layout_.capacity),
-                           ec == errc::owner_dead);
+        return write_guard(lock, std::span<std::byte>(data(), capacity()), ec == errc::owner_dead);
     }
     write_guard try_lock_write() { return lock_write(acquire_mode::try_once()); }
     write_guard try_lock_write(std::error_code& ec) noexcept
@@ -362,120 +347,44 @@ public:
     {
         using std::swap;
         swap(section_, other.section_);
-        swap(view_, other.view_);
-        swap(layout_, other.layout_);
         swap(lock_, other.lock_);
-        swap(name_, other.name_);
         swap(default_acquire_, other.default_acquire_);
-        swap(access_, other.access_);
-        swap(created_, other.created_);
-        swap(large_pages_, other.large_pages_);
-        swap(large_page_fallback_, other.large_page_fallback_);
     }
     friend void swap(basic_memory_mapped_file& a, basic_memory_mapped_file& b) noexcept { a.swap(b); }
 
 private:
-    enum class disposition { create_only, open_only, open_or_create };
+    using disposition = detail::open_mode;
 
-    std::byte* data() const noexcept { return view_.get() + header_size; }
+    std::byte* data() const noexcept { return section_.base() + header_size; }
 
     std::error_code establish(disposition how, const name_ref& requested, std::size_t size,
                               const create_options& create_opts, const open_options& open_opts) noexcept
     {
         std::error_code ec;
-        object_name name = object_name::make(requested, ec);
+        const object_name name = object_name::make(requested, ec);
         if (ec) {
             return ec;
         }
-        const bool writable = how != disposition::open_only ||
-                              open_opts.access == access_mode::read_write;
-        // Opening never asks for FILE_MAP_ALL_ACCESS (nor needs SeCreateGlobalPrivilege, even in
-        // Global\): a DACL that grants read, or read and write, is enough.
-        const DWORD open_access = view_access(writable, false);
-
-        detail::unique_handle section;
-        bool created = false;
-        mapping_layout layout;
-        detail::large_page_plan large;
-        if (how == disposition::open_only) {
-            section = detail::unique_handle(::OpenFileMappingW(open_access, FALSE, name.c_str()));
-            if (!section) {
-                return detail::open_error(::GetLastError());
-            }
-        } else {
-            if (const std::error_code refused = detail::plan_large_pages(create_opts.large_pages, large)) {
-                return refused;
-            }
-            for (;;) {
-                if (const errc e = compute_layout(size, header_size, large.page_size, layout);
-                    e != errc{}) {
-                    return e;
-                }
-                section = detail::unique_handle(::CreateFileMappingW(
-                    INVALID_HANDLE_VALUE, create_opts.security_attributes,
-                    section_attributes(large.large), static_cast<DWORD>(layout.section_size >> 32),
-                    static_cast<DWORD>(layout.section_size & 0xFFFFFFFFu), name.c_str()));
-                if (section) {
-                    break;
-                }
-                const DWORD error = ::GetLastError();
-                if (!detail::fall_back_from_large_pages(create_opts.large_pages, error, large)) {
-                    return detail::create_error(name, error, large.large);
-                }
-            }
-            // CreateFileMappingW hands back an existing object (ignoring our size) and says so
-            // only through the last error, which must be read before anything else runs.
-            created = ::GetLastError() != ERROR_ALREADY_EXISTS;
-            if (!created && how == disposition::create_only) {
-                return errc::already_exists; // `section` closes; the existing mapping is untouched
-            }
-        }
-
-        // A new section gets a view of exactly our layout; an existing one is mapped whole
-        // (length 0) and measured, because its creator chose the size. A large-page section is
-        // mapped with FILE_MAP_LARGE_PAGES; an opener that asked for large pages tries the flag.
-        const large_page_mode open_large =
-            how == disposition::open_only ? open_opts.large_pages : create_opts.large_pages;
-        bool large_view = created ? large.large : open_large != large_page_mode::off;
-        std::error_code large_fallback = created ? large.fallback : std::error_code{};
-        detail::unique_view view(::MapViewOfFile(section.get(), view_access(writable, large_view),
-                                                 0, 0, created ? layout.view_size : 0));
-        if (!view && !created && large_view && open_large == large_page_mode::preferred) {
-            large_fallback = detail::last_error();
-            large_view = false;
-            view = detail::unique_view(::MapViewOfFile(section.get(), open_access, 0, 0, 0));
-        }
-        if (!view) {
-            return detail::last_error();
-        }
-
-        LockPolicy lock;
-        if (created) {
-            lock = LockPolicy::initialize(view.get(), ec);
-        } else {
-            const std::size_t mapped = detail::view_size(view.get(), ec);
-            if (ec) {
-                return ec;
-            }
-            const std::size_t expected = how == disposition::open_only ? open_opts.expected_size : size;
-            if (const errc e = existing_layout(mapped, header_size, expected, layout); e != errc{}) {
-                return e;
-            }
-            lock = LockPolicy::attach(view.get(), ec);
-        }
-        if (ec) {
+        detail::section_request request;
+        request.mode = how;
+        request.size = size;
+        request.header_size = header_size;
+        request.writable = open_opts.access == access_mode::read_write;
+        request.expected_size = open_opts.expected_size;
+        request.security_attributes = create_opts.security_attributes;
+        request.create_large_pages = create_opts.large_pages;
+        request.open_large_pages = open_opts.large_pages;
+        detail::mapped_section section;
+        if ((ec = detail::mapped_section::open(name, request, section))) {
             return ec;
         }
-
+        const LockPolicy lock = section.created() ? LockPolicy::initialize(section.base(), ec)
+                                                  : LockPolicy::attach(section.base(), ec);
+        if (ec) {
+            return ec; // `section` unmaps and closes; a new one disappears with it
+        }
         section_ = std::move(section);
-        view_ = std::move(view);
-        layout_ = layout;
         lock_ = lock;
-        name_ = name;
-        access_ = writable ? access_mode::read_write : access_mode::read_only;
-        created_ = created;
-        large_pages_ = large_view;
-        large_page_fallback_ = large_fallback;
         return {};
     }
 
@@ -505,7 +414,7 @@ private:
     }
     bool check_bounds(std::size_t offset, std::size_t length, std::error_code& ec) const noexcept
     {
-        if (in_bounds(offset, length, layout_.capacity)) {
+        if (in_bounds(offset, length, capacity())) {
             return true;
         }
         ec = errc::out_of_bounds;
@@ -528,7 +437,8 @@ private:
         // owner_dead is a report, not a failure: the lock is held (or the copy was made).
         if (ec && ec != errc::owner_dead) {
             detail::throw_error(ec, std::string("winmmf: ") + what + " " +
-                                        (is_open() ? name_.to_utf8() : std::string("(not open)")));
+                                        (is_open() ? name().to_utf8() : std::string("(not open)")) +
+                                        detail::refusal_note(ec));
         }
     }
 
@@ -552,16 +462,9 @@ private:
         close(ignored);
     }
 
-    detail::unique_handle section_;
-    detail::unique_view view_;
-    mapping_layout layout_{};
+    detail::mapped_section section_;
     LockPolicy lock_{};
-    object_name name_{};
     acquire_mode default_acquire_ = acquire_mode::wait_for(default_lock_timeout);
-    access_mode access_ = access_mode::read_write;
-    bool created_ = false;
-    bool large_pages_ = false;
-    std::error_code large_page_fallback_;
 };
 
 using memory_mapped_file = basic_memory_mapped_file<compatible_lock>;

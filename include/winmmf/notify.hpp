@@ -22,12 +22,15 @@
 #include <winmmf/acquire.hpp>
 #include <winmmf/detail/backoff.hpp>
 #include <winmmf/detail/event.hpp>
-#include <winmmf/detail/marker_policy.hpp>
+#include <winmmf/detail/process.hpp>
+#include <winmmf/detail/section.hpp>
 #include <winmmf/detail/notify_state.hpp>
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/error.hpp>
 #include <winmmf/lock_word.hpp>
 #include <winmmf/mapping.hpp>
+#include <winmmf/protocol/identity.hpp>
+#include <winmmf/protocol/section.hpp>
 #include <winmmf/name.hpp>
 
 #include <array>
@@ -91,11 +94,8 @@ private:
 
 namespace detail {
 
-inline constexpr std::u16string_view wait_event_tag = u"#wait";
-inline constexpr std::u16string_view waiter_claim_tag = u"#live";
-
-// The name of an object that derives other names from its own (events, claims, a sibling),
-// refused unless it leaves room for the longest suffix: no derived name is ever truncated.
+// The name of an object that derives other names from its own (events, a sibling), refused
+// unless it leaves room for the longest suffix: no derived name is ever truncated.
 inline std::error_code make_base_name(const name_ref& requested, object_name& out) noexcept
 {
     std::error_code ec;
@@ -106,22 +106,71 @@ inline std::error_code make_base_name(const name_ref& requested, object_name& ou
     return ec;
 }
 
-// A waiter slot held by this process: the claim, and the slot's auto-reset event.
-struct waiter_slot {
-    std::uint32_t index = 0;
-    unique_handle event;
-    claim ownership;
-    explicit operator bool() const noexcept { return static_cast<bool>(ownership); }
+// A waiter slot held by this process: the slot's claim word names this process, and the slot's
+// auto-reset event is open. Giving it back (destruction) frees the word.
+class waiter_slot {
+public:
+    waiter_slot() noexcept = default;
+    waiter_slot(waiter_slot&& other) noexcept
+        : index_(other.index_), event_(std::move(other.event_)), word_(std::exchange(other.word_, nullptr)),
+          me_(other.me_)
+    {
+    }
+    waiter_slot& operator=(waiter_slot&& other) noexcept
+    {
+        if (this != &other) {
+            release();
+            index_ = other.index_;
+            event_ = std::move(other.event_);
+            word_ = std::exchange(other.word_, nullptr);
+            me_ = other.me_;
+        }
+        return *this;
+    }
+    waiter_slot(const waiter_slot&) = delete;
+    waiter_slot& operator=(const waiter_slot&) = delete;
+    ~waiter_slot() { release(); }
+
+    explicit operator bool() const noexcept { return word_ != nullptr; }
+    std::uint32_t index() const noexcept { return index_; }
+    HANDLE event() const noexcept { return event_.get(); }
+
+    void adopt(std::uint32_t index, unique_handle event, std::uint64_t* word, protocol::identity me) noexcept
+    {
+        release();
+        index_ = index;
+        event_ = std::move(event);
+        word_ = word;
+        me_ = me;
+    }
+
+    // The word first, the event last: nobody sees our claim without our event while we hold it.
+    void release() noexcept
+    {
+        if (word_ != nullptr) {
+            protocol::release_claim(std::atomic_ref<std::uint64_t>(*word_), me_);
+            word_ = nullptr;
+        }
+        event_.reset();
+    }
+
+private:
+    std::uint32_t index_ = 0;
+    unique_handle event_;
+    std::uint64_t* word_ = nullptr;
+    protocol::identity me_{};
 };
 
 // The process-local half of one notify_block: the notifier's cache of waiter events and this
 // object's waiter slot. Heap-allocated once, when a notification or channel is opened, so
-// that the objects owning it stay movable while other threads use its atomics.
+// that the objects owning it stay movable while other threads use its atomics. `prefix` is what
+// the waiters' event names start with: "<notification>#<nonce>", or a channel's sibling name.
 class notify_endpoint {
 public:
     enum class outcome : std::uint8_t { changed, timeout, cancelled, max_tries, failed };
+    using clock = std::chrono::steady_clock;
 
-    notify_endpoint(notify_state state, const object_name& base) noexcept : state_(state), base_(base)
+    notify_endpoint(notify_state state, const object_name& prefix) noexcept : state_(state), prefix_(prefix)
     {
         for (auto& h : signal_handles_) {
             h.store(nullptr, std::memory_order_relaxed);
@@ -132,30 +181,49 @@ public:
     ~notify_endpoint()
     {
         own_slot_ = waiter_slot{};
-        for (auto& h : signal_handles_) {
-            if (HANDLE handle = h.exchange(nullptr, std::memory_order_acq_rel)) {
-                ::CloseHandle(handle);
-            }
-        }
+        drop_signal_handles();
     }
 
-    std::error_code set_security(const SECURITY_ATTRIBUTES* sa) noexcept { return security_.assign(sa); }
+    // Secures the objects this endpoint creates later (its waiters' events), and learns who owns
+    // them, so that an event found existing under a waiter's name is used only if it is ours.
+    std::error_code set_security(const SECURITY_ATTRIBUTES* sa) noexcept
+    {
+        if (const std::error_code ec = security_.assign(sa)) {
+            return ec;
+        }
+        has_owner_ = !owner_of_new_objects(security_.get(), owner_);
+        return {};
+    }
 
-    // Replaces the view of the shared words: a frame reader that found no notification sibling
-    // when it opened attaches the sibling's waiter block later. Not while a wait is running.
+    // Replaces the view of the shared words and the events' prefix: a frame reader whose
+    // channel got a new writer (and with it a new notification sibling) follows it. Not while a
+    // wait is running on this endpoint.
+    void set_state(notify_state state, const object_name& prefix) noexcept
+    {
+        own_slot_ = waiter_slot{};
+        drop_signal_handles();
+        state_ = state;
+        prefix_ = prefix;
+    }
     void set_state(notify_state state) noexcept { state_ = state; }
 
     const notify_state& state() const noexcept { return state_; }
-    const object_name& base() const noexcept { return base_; }
+    const object_name& prefix() const noexcept { return prefix_; }
 
     // Bumps the sequence and signals every announced waiter; returns how many were signalled.
     // An error (a waiter's event that cannot be opened or set) does not stop the others. The
     // work is bounded whatever the waiter block holds: at most one open and one SetEvent per
-    // bit of a 64-bit mask, and an open is cached once it succeeds.
+    // bit of a 64-bit mask, read once, and an open is cached once it succeeds.
     std::size_t notify(std::error_code& ec) noexcept
     {
         ec.clear();
-        std::uint64_t mask = state_.bump();
+        return signal(state_.bump(), ec);
+    }
+
+    // Signals the waiters in `mask` without bumping (after the caller bumped the sequence
+    // elsewhere).
+    std::size_t signal(std::uint64_t mask, std::error_code& ec) noexcept
+    {
         std::size_t signalled = 0;
         while (mask != 0) {
             const auto slot = static_cast<std::uint32_t>(std::countr_zero(mask));
@@ -178,7 +246,10 @@ public:
     }
 
     // Waits until the sequence differs from `seen`; `current` receives the value last read.
-    outcome wait(std::uint64_t seen, const acquire_mode& mode, const cancel_token* cancel,
+    // Spends `budget` (its tries, for spin modes), and for wait modes sleeps no later than
+    // `until` (the caller's deadline, or an earlier point at which it wants to look at something
+    // else first).
+    outcome wait(std::uint64_t seen, wait_budget& budget, clock::time_point until, const cancel_token* cancel,
                  std::uint64_t& current, std::error_code& ec) noexcept
     {
         ec.clear();
@@ -189,11 +260,11 @@ public:
         if (cancel != nullptr && cancel->cancelled()) {
             return outcome::cancelled;
         }
-        switch (mode.how()) {
+        switch (budget.how()) {
         case acquire_mode::kind::try_once:
             return outcome::timeout;
         case acquire_mode::kind::spin:
-            for (std::uint64_t tries = 1; tries < mode.max_tries(); ++tries) {
+            while (budget.take_try()) {
                 cpu_relax();
                 current = state_.sequence();
                 if (current != seen) {
@@ -207,11 +278,11 @@ public:
         case acquire_mode::kind::wait:
             break;
         }
-        return block(seen, mode.timeout(), cancel, current, ec);
+        return block(seen, until, cancel, current, ec);
     }
 
-    // Reclaims the slots of waiters whose processes died, clearing the bits they left set so
-    // that notify() stops signalling them. Returns how many were reclaimed.
+    // Reclaims the slots of waiters whose processes are certainly gone, clearing the bits they
+    // left set so that notify() stops signalling them. Returns how many were reclaimed.
     std::size_t reclaim_abandoned(std::error_code& ec) noexcept
     {
         ec.clear();
@@ -219,19 +290,18 @@ public:
         if (!state_.has_waiters()) {
             return 0;
         }
+        const protocol::identity me = current_identity();
         for (std::uint32_t i = 0; i < max_waiters; ++i) {
-            const std::uint64_t w = state_.slot_word(i).load(std::memory_order_acquire);
-            if (!claim_word::is_claimed(w)) {
+            if (state_.slot_word(i).load(std::memory_order_acquire) == 0) {
                 continue;
             }
-            claim taken;
-            const auto r = claim::try_claim(slot_word_ptr(i), base_, waiter_claim_tag, i,
-                                            security_.get(), taken, ec);
-            if (r == claim::result::failed) {
-                return reclaimed;
-            }
-            if (r == claim::result::claimed) {
+            std::uint64_t replaced = 0;
+            if (protocol::try_claim(state_.slot_word(i), me, process_alive, replaced) ==
+                protocol::claim_outcome::claimed) {
+                // The dead owner's bit first, then the word: a waiter that claims the slot
+                // after us sets a bit nobody clears behind it.
                 state_.withdraw(i);
+                protocol::release_claim(state_.slot_word(i), me);
                 ++reclaimed;
             }
         }
@@ -239,9 +309,14 @@ public:
     }
 
 private:
-    using clock = std::chrono::steady_clock;
-
-    std::uint64_t* slot_word_ptr(std::uint32_t i) const noexcept { return state_.slot_address(i); }
+    void drop_signal_handles() noexcept
+    {
+        for (auto& h : signal_handles_) {
+            if (HANDLE handle = h.exchange(nullptr, std::memory_order_acq_rel)) {
+                ::CloseHandle(handle);
+            }
+        }
+    }
 
     HANDLE signal_handle(std::uint32_t slot, std::error_code& ec) noexcept
     {
@@ -249,7 +324,7 @@ private:
         if (h != nullptr) {
             return h;
         }
-        const object_name name = derived_name(base_, wait_event_tag, slot, false, 0, ec);
+        const object_name name = waiter_event_name(prefix_, slot, ec);
         if (ec) {
             return nullptr;
         }
@@ -272,71 +347,60 @@ private:
         return opened;
     }
 
-    // Claims a free slot (or a dead waiter's) and creates its event.
+    // Claims a free slot (or one whose owner is certainly gone) and creates its event.
     std::error_code claim_slot(waiter_slot& out) noexcept
     {
         std::error_code ec;
-        // Two passes: never-claimed or released slots first (no system call to test them),
-        // then slots whose owners may have died.
+        const protocol::identity me = current_identity();
+        // Two passes: free slots first (no system call to test them), then slots whose owners
+        // may have died (a liveness probe each).
         for (int pass = 0; pass < 2; ++pass) {
             for (std::uint32_t i = 0; i < max_waiters; ++i) {
-                const bool claimed = claim_word::is_claimed(state_.slot_word(i).load(std::memory_order_acquire));
-                if (claimed != (pass == 1)) {
+                const bool taken = state_.slot_word(i).load(std::memory_order_acquire) != 0;
+                if (taken != (pass == 1)) {
                     continue;
                 }
-                claim taken;
-                const auto r = claim::try_claim(slot_word_ptr(i), base_, waiter_claim_tag, i,
-                                                security_.get(), taken, ec);
-                if (r == claim::result::failed) {
-                    return ec;
-                }
-                if (r != claim::result::claimed) {
+                std::uint64_t replaced = 0;
+                if (protocol::try_claim(state_.slot_word(i), me, process_alive, replaced) !=
+                    protocol::claim_outcome::claimed) {
                     continue;
                 }
-                const object_name name = derived_name(base_, wait_event_tag, i, false, 0, ec);
+                const object_name name = waiter_event_name(prefix_, i, ec);
                 if (ec) {
+                    protocol::release_claim(state_.slot_word(i), me);
                     return ec;
                 }
-                bool existed = false;
-                unique_handle event = create_event(name, false, security_.get(), existed, ec);
+                unique_handle event = create_waiter_event(name, security_.get(), has_owner_ ? &owner_ : nullptr, ec);
                 if (name_is_taken(ec)) {
                     // The slot's event outlived its previous owner (a notifier still holds it)
-                    // and that owner's descriptor shuts this account out - another account's
-                    // slot, for now - or another object squats the name. Give the claim back
-                    // and try the next slot.
+                    // and belongs to another account, or another object squats the name. Give
+                    // the claim back and try the next slot.
                     ec.clear();
+                    protocol::release_claim(state_.slot_word(i), me);
                     continue;
                 }
                 if (ec) {
+                    protocol::release_claim(state_.slot_word(i), me);
                     return ec;
                 }
                 // A signal left for the previous owner would only cost one spurious wake-up,
                 // and a dead owner's bit would cost the notifier a SetEvent per notify.
                 ::ResetEvent(event.get());
                 state_.withdraw(i);
-                out.index = i;
-                out.event = std::move(event);
-                out.ownership = std::move(taken);
+                out.adopt(i, std::move(event), state_.slot_address(i), me);
                 return {};
             }
         }
         return make_error_code(errc::too_many_waiters);
     }
 
-    outcome block(std::uint64_t seen, std::chrono::nanoseconds timeout, const cancel_token* cancel,
-                  std::uint64_t& current, std::error_code& ec) noexcept
+    outcome block(std::uint64_t seen, clock::time_point until, const cancel_token* cancel, std::uint64_t& current,
+                  std::error_code& ec) noexcept
     {
         if (!state_.has_waiters()) {
             ec = make_error_code(errc::read_only); // nowhere to announce a waiter
             return outcome::failed;
         }
-        const auto start = clock::now();
-        const auto headroom =
-            std::chrono::duration_cast<std::chrono::nanoseconds>(clock::time_point::max() - start);
-        const auto deadline = timeout >= headroom
-                                  ? clock::time_point::max()
-                                  : start + std::chrono::duration_cast<clock::duration>(timeout);
-
         // The object's own slot, or a borrowed one when another thread is waiting on it.
         waiter_slot borrowed;
         waiter_slot* slot = nullptr;
@@ -356,20 +420,20 @@ private:
             slot = &borrowed;
         }
 
-        const outcome result = sleep_on(*slot, seen, deadline, cancel, current, ec);
+        const outcome result = sleep_on(*slot, seen, until, cancel, current, ec);
         if (slot == &own_slot_) {
             own_slot_busy_.store(false, std::memory_order_release);
         }
         return result;
     }
 
-    outcome sleep_on(waiter_slot& slot, std::uint64_t seen, clock::time_point deadline,
-                     const cancel_token* cancel, std::uint64_t& current, std::error_code& ec) noexcept
+    outcome sleep_on(waiter_slot& slot, std::uint64_t seen, clock::time_point deadline, const cancel_token* cancel,
+                     std::uint64_t& current, std::error_code& ec) noexcept
     {
-        HANDLE handles[2] = {slot.event.get(), cancel != nullptr ? cancel->native_handle() : nullptr};
+        HANDLE handles[2] = {slot.event(), cancel != nullptr ? cancel->native_handle() : nullptr};
         const DWORD count = cancel != nullptr ? 2 : 1;
         // Announce, then look: from here on every notify() sees the bit and signals the event.
-        current = state_.announce(slot.index);
+        current = state_.announce(slot.index());
         outcome result = outcome::changed;
         for (;;) {
             if (current != seen) {
@@ -388,7 +452,8 @@ private:
             const DWORD r = ::WaitForMultipleObjects(count, handles, FALSE, wait_milliseconds(deadline - now));
             if (r == WAIT_OBJECT_0 || r == WAIT_TIMEOUT) {
                 // Signalled (possibly by a notify this waiter had already seen: then it sleeps
-                // again), or the time is up (checked above, after one more look).
+                // again, until the same deadline), or the time is up (checked above, after one
+                // more look).
                 current = state_.sequence();
                 continue;
             }
@@ -400,7 +465,7 @@ private:
             result = outcome::failed;
             break;
         }
-        state_.withdraw(slot.index);
+        state_.withdraw(slot.index());
         if (result == outcome::timeout || result == outcome::cancelled) {
             // A change that raced the deadline or the cancel is still a change.
             current = state_.sequence();
@@ -412,8 +477,10 @@ private:
     }
 
     notify_state state_;
-    object_name base_;
+    object_name prefix_;
     security_copy security_;
+    owner_sid owner_{};
+    bool has_owner_ = false;
     std::array<std::atomic<HANDLE>, max_waiters> signal_handles_;
     waiter_slot own_slot_;
     std::atomic<bool> own_slot_busy_{false};
@@ -437,26 +504,13 @@ inline std::error_code outcome_error(notify_endpoint::outcome o, const std::erro
     return ec;
 }
 
-// How long an opener waits for a creator that has made the section but not yet written its
-// header (microseconds, normally). A header still empty after this is not ours.
-inline constexpr std::chrono::milliseconds creation_grace{250};
-
-// Waits, briefly, until `ready()` holds; false if it never did.
-template <class Ready>
-bool wait_until_ready(Ready ready) noexcept
+// Thrown errors name the object, and a not_found says where else the name exists.
+inline void throw_named_error(const std::error_code& ec, const std::string& what, const name_ref& requested)
 {
-    if (ready()) {
-        return true;
-    }
-    const auto deadline = std::chrono::steady_clock::now() + creation_grace;
-    backoff pause;
-    while (std::chrono::steady_clock::now() < deadline) {
-        pause.pause(deadline - std::chrono::steady_clock::now());
-        if (ready()) {
-            return true;
-        }
-    }
-    return false;
+    std::error_code name_ec;
+    const object_name name = object_name::make(requested, name_ec);
+    const std::string hint = !name_ec && ec == errc::not_found ? not_found_hint(name) : std::string();
+    throw_error(ec, "winmmf: " + what + " " + (name_ec ? std::string("(invalid name)") : name.to_utf8()) + hint);
 }
 
 } // namespace detail
@@ -464,11 +518,18 @@ bool wait_until_ready(Ready ready) noexcept
 // A named notification of its own: a small mapping holding a sequence number and the waiter
 // slots. Use it beside a memory_mapped_file (name_for() derives "<mapping>.notify"), or for
 // any "something changed" signal between processes. Move-only.
+//
+// Layout version 2 (offsets from the start of the view):
+//   0   marker  u32  lock_word::notify_layout_marker
+//   4   version u32  0 until ready, then layout_version
+//   8   init    u64  protocol/section.hpp's handshake
+//   16  nonce   u64  random, chosen by the creator: the waiters' events are
+//                    "<name>#<nonce in hex>w<slot>", names nobody can know without reading here
+//   64  notify_block: the sequence (64), the waiter mask (128), the slots' claim words (192)
 class notification {
 public:
-    using mapping_type =
-        basic_memory_mapped_file<detail::marker_policy<lock_word::notify_layout_marker, 64>>;
-    static constexpr std::uint32_t layout_version = 1;
+    static constexpr std::uint32_t layout_version = 2;
+    static constexpr std::size_t header_size = 64;
 
     notification() noexcept = default;
     notification(notification&&) noexcept = default;
@@ -476,7 +537,7 @@ public:
     {
         if (this != &other) {
             close(); // the endpoint writes into the view when it lets go of its slot
-            mapping_ = std::move(other.mapping_);
+            section_ = std::move(other.section_);
             endpoint_ = std::move(other.endpoint_);
         }
         return *this;
@@ -499,7 +560,7 @@ public:
     }
 
     // `options.security_attributes` applies to every kernel object this object creates: the
-    // mapping, and later its waiter event and claim.
+    // mapping, and later its waiter event.
     static notification create(const name_ref& name, const create_options& options = {})
     {
         std::error_code ec;
@@ -514,12 +575,12 @@ public:
     static notification create(const name_ref& name, const create_options& options, std::error_code& ec) noexcept
     {
         notification n;
-        ec = n.establish(0, name, options);
+        ec = n.establish(detail::open_mode::create_only, name, options);
         return n;
     }
 
-    // `waiter_objects.security_attributes` secures the event and claim this object creates
-    // when it first waits.
+    // `waiter_objects.security_attributes` secures the event this object creates when it first
+    // waits.
     static notification open(const name_ref& name, const create_options& waiter_objects = {})
     {
         std::error_code ec;
@@ -535,7 +596,7 @@ public:
                              std::error_code& ec) noexcept
     {
         notification n;
-        ec = n.establish(1, name, waiter_objects);
+        ec = n.establish(detail::open_mode::open_only, name, waiter_objects);
         return n;
     }
 
@@ -554,20 +615,19 @@ public:
                                        std::error_code& ec) noexcept
     {
         notification n;
-        ec = n.establish(2, name, options);
+        ec = n.establish(detail::open_mode::open_or_create, name, options);
         return n;
     }
 
     bool is_open() const noexcept { return endpoint_ != nullptr; }
     explicit operator bool() const noexcept { return is_open(); }
-    bool created() const noexcept { return mapping_.created(); }
-    const object_name& name() const noexcept { return mapping_.name(); }
+    bool created() const noexcept { return section_.created(); }
+    const object_name& name() const noexcept { return section_.name(); }
 
     void close() noexcept
     {
         endpoint_.reset();
-        std::error_code ignored;
-        mapping_.close(ignored);
+        section_.close();
     }
 
     // The current value; it only grows. 0 for a new notification.
@@ -616,7 +676,8 @@ public:
         }
         std::uint64_t current = 0;
         std::error_code wait_ec;
-        const auto o = endpoint_->wait(seen, mode, cancel, current, wait_ec);
+        detail::wait_budget budget(mode);
+        const auto o = endpoint_->wait(seen, budget, budget.deadline(), cancel, current, wait_ec);
         ec = detail::outcome_error(o, wait_ec);
         return current;
     }
@@ -642,61 +703,72 @@ public:
         return endpoint_->reclaim_abandoned(ec);
     }
 
-private:
     struct header {
         std::uint32_t marker;
         std::uint32_t version;
+        std::uint64_t init;
+        std::uint64_t nonce;
+        std::uint64_t reserved[5];
     };
+    static_assert(sizeof(header) == header_size);
+    static constexpr protocol::layout_kind layout{lock_word::notify_layout_marker, layout_version,
+                                                  protocol::ready_value(layout_version)};
 
-    // how: 0 create, 1 open, 2 open or create
-    std::error_code establish(int how, const name_ref& requested, const create_options& options) noexcept
+private:
+    std::error_code establish(detail::open_mode how, const name_ref& requested, const create_options& options) noexcept
     {
         object_name name;
         std::error_code ec = detail::make_base_name(requested, name);
         if (ec) {
             return ec;
         }
-        mapping_type m;
-        const std::size_t size = sizeof(detail::notify_block);
-        if (how == 0) {
-            m = mapping_type::create(requested, size, options, ec);
-        } else if (how == 1) {
-            m = mapping_type::open(requested, ec);
-        } else {
-            m = mapping_type::open_or_create(requested, size, options, ec);
+        constexpr std::size_t size = sizeof(detail::notify_block);
+        detail::section_request request;
+        request.mode = how;
+        request.size = size;
+        request.header_size = header_size;
+        request.writable = true; // waiting announces in the block, notifying bumps its sequence
+        request.security_attributes = options.security_attributes;
+        detail::mapped_section section;
+        if ((ec = detail::mapped_section::open(name, request, section))) {
+            return ec;
         }
+        if (section.layout().capacity < size) {
+            return make_error_code(errc::wrong_layout); // too small to hold a block
+        }
+        // Whoever may write the notification may finish a dead creator's job: a new nonce.
+        const detail::layout_plan plan{layout, header_size + size, true};
+        bool initialized = false;
+        ec = detail::establish_layout(
+            section, plan,
+            [](std::byte* base) {
+                auto* h = reinterpret_cast<header*>(base);
+                std::atomic_ref<std::uint64_t>(h->nonce).store(detail::random_nonce(), std::memory_order_relaxed);
+                return errc{};
+            },
+            initialized);
         if (ec) {
             return ec;
         }
-        std::byte* base = m.lock_policy().header();
-        auto* h = reinterpret_cast<header*>(base);
-        if (m.created()) {
-            std::atomic_ref<std::uint32_t>(h->version).store(layout_version, std::memory_order_release);
-        } else {
-            const bool ready = detail::wait_until_ready([&] {
-                return m.lock_policy().value() == lock_word::notify_layout_marker &&
-                       std::atomic_ref<std::uint32_t>(h->version).load(std::memory_order_acquire) != 0;
-            });
-            if (!ready) {
-                return make_error_code(errc::wrong_layout);
-            }
-            if (std::atomic_ref<std::uint32_t>(h->version).load(std::memory_order_acquire) != layout_version) {
-                return make_error_code(errc::unsupported_layout_version);
-            }
-            if (m.capacity() < size) {
-                return make_error_code(errc::wrong_layout);
-            }
+        auto* h = reinterpret_cast<header*>(section.base());
+        const std::uint64_t nonce = protocol::load_once(h->nonce);
+        if (nonce == 0) {
+            return make_error_code(errc::wrong_layout);
         }
-        auto* block = reinterpret_cast<detail::notify_block*>(base + mapping_type::header_size);
+        const object_name prefix = detail::with_nonce(name, nonce, ec);
+        if (ec) {
+            return ec;
+        }
+        auto* block = reinterpret_cast<detail::notify_block*>(section.base() + header_size);
         std::unique_ptr<detail::notify_endpoint> endpoint(
-            new (std::nothrow) detail::notify_endpoint(detail::notify_state(block), m.name()));
+            new (std::nothrow) detail::notify_endpoint(detail::notify_state(block), prefix));
         if (!endpoint) {
             return std::make_error_code(std::errc::not_enough_memory);
         }
         if ((ec = endpoint->set_security(options.security_attributes))) {
             return ec;
         }
-        mapping_ = std::move(m);
+        section_ = std::move(section);
         endpoint_ = std::move(endpoint);
         return {};
     }
@@ -719,17 +791,13 @@ private:
 
     static void throw_for(const char* what, const name_ref& requested, const std::error_code& ec)
     {
-        if (!ec) {
-            return;
+        if (ec) {
+            detail::throw_named_error(ec, std::string("notification ") + what, requested);
         }
-        std::error_code name_ec;
-        const object_name name = object_name::make(requested, name_ec);
-        detail::throw_error(ec, std::string("winmmf: notification ") + what + " " +
-                                    (name_ec ? std::string("(invalid name)") : name.to_utf8()));
     }
 
-    // The endpoint refers into the mapping's view: it goes first.
-    mapping_type mapping_;
+    // The endpoint refers into the view: it goes first.
+    detail::mapped_section section_;
     std::unique_ptr<detail::notify_endpoint> endpoint_;
 };
 

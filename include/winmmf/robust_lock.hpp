@@ -41,42 +41,12 @@ namespace winmmf {
 namespace detail {
 
 // Read once per handle (robust_lock keeps it), not per lock call.
-inline robust_word::identity current_robust_identity() noexcept
-{
-    const process_identity& self = current_process();
-    return {self.pid, robust_word::creation_tag(self.creation_time)};
-}
+inline robust_word::identity current_robust_identity() noexcept { return current_identity(); }
 
-// False only when the holder is certainly gone: no process with its id, a signalled process
-// object, or a process with its id but another creation time (the id was reused, so the
-// holder exited). Everything else - including processes we may not query - counts as alive.
-inline bool robust_holder_alive(robust_word::identity holder) noexcept
-{
-    const process_probe probe = probe_process(holder.pid);
-    if (probe.status == process_status::exited) {
-        return false;
-    }
-    return !probe.has_creation_time || robust_word::creation_tag(probe.creation_time) == holder.tag;
-}
+// False only when the holder is certainly gone (detail/process.hpp).
+inline bool robust_holder_alive(robust_word::identity holder) noexcept { return process_alive(holder); }
 
-// The Win32 environment of robust_word's state machines.
-class robust_environment {
-public:
-    std::chrono::nanoseconds now() const noexcept
-    {
-        return std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::steady_clock::now().time_since_epoch());
-    }
-    bool alive(robust_word::identity holder) noexcept { return robust_holder_alive(holder); }
-    void pause(std::chrono::nanoseconds remaining) noexcept
-    {
-        backoff_.pause(std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining));
-    }
-    void relax() noexcept { cpu_relax(); }
-
-private:
-    backoff backoff_;
-};
+using robust_environment = win32_environment;
 
 // Whether this process may write at `address` (a read-only view may not even finish another
 // process's initialisation).
@@ -118,7 +88,7 @@ public:
     {
         robust_lock lock(header);
         detail::robust_environment env;
-        ec = robust_word::initialize(lock.shared(), lock.me_, default_lock_timeout, default_recovery_bound, env);
+        ec = robust_word::initialize(lock.shared(), lock.me_, env);
         return lock;
     }
 

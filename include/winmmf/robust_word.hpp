@@ -7,13 +7,15 @@
 // oracle, and can prove the recovery bound without measuring time. robust_lock.hpp plugs in
 // the Win32 environment. docs/reliability.md explains the design and its costs.
 //
-// The header (1024 bytes, at offset 0 of the mapping; user data follows it), layout version 2:
+// The header (1024 bytes, at offset 0 of the mapping; user data follows it), layout version 3:
 //
 //   offset  size  field
 //        0     4  marker      lock_word::robust_layout_marker: WinMMF peers and compatible_lock
 //                             read it as "not mine" and stay away
-//        4     4  reserved    zero
+//        4     4  version     0 until ready, then layout_version
 //        8     8  init        0, the identity of the process initialising, or ready_value
+//                             (the first 16 bytes are protocol/section.hpp's prologue: creation
+//                             and opening follow the handshake every winmmf layout uses)
 //       16     8  writer      0 / dirty: free; identity [+ held] [+ dirty]: a writer
 //       24     8  recoveries  how many dead holders were cleared (diagnostics)
 //       32    16  occupied    summary of the reader slots: bit i of word i / 64 is set while
@@ -40,6 +42,8 @@
 #include <winmmf/acquire.hpp>
 #include <winmmf/error.hpp>
 #include <winmmf/lock_word.hpp>
+#include <winmmf/protocol/identity.hpp>
+#include <winmmf/protocol/section.hpp>
 
 #include <algorithm>
 #include <array>
@@ -56,15 +60,15 @@ using word_type = std::uint64_t;
 static_assert(std::atomic_ref<word_type>::is_always_lock_free,
               "the robust header is shared between processes; its words must be lock-free");
 
-struct identity {
-    std::uint32_t pid = 0;
-    std::uint32_t tag = 0; // creation_tag() of the process's creation time
-    friend constexpr bool operator==(const identity&, const identity&) = default;
-};
+// A holder is a process identity (protocol/identity.hpp): process id and creation-time tag.
+using protocol::identity;
+using protocol::tag_bits;
+using protocol::tag_mask;
+using protocol::identity_mask;
+using protocol::creation_tag;
+using protocol::pack;
+using protocol::owner_of;
 
-inline constexpr std::uint32_t tag_bits = 30;
-inline constexpr std::uint32_t tag_mask = (1u << tag_bits) - 1;
-inline constexpr word_type identity_mask = (word_type{1} << 62) - 1;
 // Writer word only. Set while the writer owns the data; clear while it has claimed the word
 // but still waits for readers to leave. A writer that dies without it set never touched the
 // data, so nobody is told owner_dead for it.
@@ -78,44 +82,23 @@ inline constexpr word_type dirty_bit = word_type{1} << 63;
 // the next scan finds a dead identity here and finishes the job.
 inline constexpr word_type reclaim_bit = word_type{1} << 62;
 
-// 30 bits of a bijective 64-bit mix (splitmix64's finaliser) of the creation time: two
-// different creation times share a tag with probability 2^-30, and only a process that got a
-// dead holder's id *and* its tag would be taken for it - which makes waiters wait for that
-// process to exit, never lets two holders in.
-constexpr std::uint32_t creation_tag(std::uint64_t creation_time) noexcept
-{
-    std::uint64_t z = creation_time + 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return static_cast<std::uint32_t>(z >> (64 - tag_bits));
-}
-
-constexpr word_type pack(identity id) noexcept
-{
-    return word_type{id.pid} | (word_type{id.tag & tag_mask} << 32);
-}
-
-constexpr identity owner_of(word_type w) noexcept
-{
-    return {static_cast<std::uint32_t>(w & 0xFFFFFFFFu),
-            static_cast<std::uint32_t>((w >> 32) & tag_mask)};
-}
-
 inline constexpr std::size_t reader_slots = 120;
 inline constexpr std::size_t summary_words = 2;
 inline constexpr std::uint16_t no_slot = 0xFFFF;
-// 1: no summary, writers scanned every slot. 2: the occupied summary. Processes of different
-// versions refuse each other's mappings (attach): a version 1 reader does not set summary bits.
-inline constexpr std::uint32_t layout_version = 2;
+// 1: no summary, writers scanned every slot. 2: the occupied summary. 3: the same words, created
+// and opened by protocol/section.hpp's handshake (the creator names itself in init before its
+// marker appears, so a slow creator is never taken over). Processes of different versions
+// refuse each other's mappings (attach): a version 1 reader does not set summary bits, and a
+// version 2 opener would take a stalled version 3 creator over.
+inline constexpr std::uint32_t layout_version = 3;
 // Bit 63 keeps it apart from every identity; the low bits name the layout, so a future
 // layout is told apart from a corrupt word (ready_family).
-inline constexpr word_type ready_family = dirty_bit;
-inline constexpr word_type ready_value = ready_family | (word_type{layout_version} << 16) | reader_slots;
+inline constexpr word_type ready_family = protocol::ready_family;
+inline constexpr word_type ready_value = protocol::ready_value(layout_version, reader_slots);
 
 struct header {
     std::uint32_t marker;
-    std::uint32_t reserved0;
+    std::uint32_t version;
     word_type init;
     word_type writer;
     word_type recoveries;
@@ -180,20 +163,12 @@ constexpr slot_state classify_slot(word_type s) noexcept
 
 constexpr bool is_valid_slot(word_type s) noexcept { return classify_slot(s) != slot_state::corrupt; }
 
-// What a waiter needs from the platform.
-//   now()          monotonic time since any fixed point
-//   alive(id)      false only when the process is certainly gone (see detail/process.hpp)
-//   pause(d)       give the CPU back for at most d (spin, yield, then sleep)
-//   relax()        one spin-loop hint (acquire_mode::spin)
-// Optionally, at(step) (see `step` below): the tests' environments take a snapshot there to
-// stage a death at that point; the Win32 environment has none, and then it costs nothing.
+// What a waiter needs from the platform: protocol::environment (the clock, "is this process
+// certainly gone?", pauses). Optionally, at(step) (see `step` below): the tests' environments
+// take a snapshot there to stage a death at that point; the Win32 environment has none, and then
+// it costs nothing.
 template <class E>
-concept environment = requires(E& e, identity id, std::chrono::nanoseconds d) {
-    { e.now() } -> std::same_as<std::chrono::nanoseconds>;
-    { e.alive(id) } -> std::same_as<bool>;
-    { e.pause(d) };
-    { e.relax() };
-};
+concept environment = protocol::environment<E>;
 
 // The points inside one operation where a process that dies leaves a state that is not the
 // state before or after the operation: right after each shared write that is not its last.
@@ -211,15 +186,8 @@ enum class step : std::uint8_t {
 // For the calls that take no environment.
 struct no_observer {};
 
-// The time between two liveness checks of the same wait: half the recovery bound, so a
-// holder that dies is noticed within the bound even if it dies just after a check.
-constexpr std::chrono::nanoseconds check_interval(std::chrono::nanoseconds bound) noexcept
-{
-    return std::max(bound / 2, std::chrono::nanoseconds(1));
-}
-// A holder that is merely slow usually lets go within microseconds; checking liveness before
-// this much waiting would spend system calls on live holders.
-inline constexpr std::chrono::nanoseconds first_check_delay = std::chrono::milliseconds(1);
+using protocol::check_interval;
+using protocol::first_check_delay;
 
 struct lock_result {
     errc error{};
@@ -243,13 +211,7 @@ struct snapshot {
 
 namespace detail {
 
-template <class E>
-void at(E& env, step s) noexcept
-{
-    if constexpr (requires { env.at(s); }) {
-        env.at(s);
-    }
-}
+using protocol::detail::at;
 
 // Liveness answers for one scan: each distinct holder is asked about once.
 template <environment Env>
@@ -615,6 +577,7 @@ errc wait(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h, w
         return check() == after::corrupt ? errc::corrupt_lock_word : result;
     }
     const auto last_chance = [&](errc why) {
+        ::winmmf::detail::last_refusal_slot() = result;
         switch (check()) {
         case after::corrupt:
             return errc::corrupt_lock_word;
@@ -681,36 +644,7 @@ errc acquire(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h
     return finished(result) ? result : wait(mode, bound, h, mine, env, attempt, result);
 }
 
-// Everything but the marker: what a robust creator writes only after claiming the marker.
-inline bool rest_is_zero(header& h) noexcept
-{
-    const auto zero = [](word_type& w) { return ref(w).load(std::memory_order_seq_cst) == 0; };
-    if (ref(h.reserved0).load(std::memory_order_seq_cst) != 0 || !zero(h.init) || !zero(h.writer) ||
-        !zero(h.recoveries)) {
-        return false;
-    }
-    for (word_type& w : h.occupied) {
-        if (!zero(w)) {
-            return false;
-        }
-    }
-    for (word_type& w : h.reserved) {
-        if (!zero(w)) {
-            return false;
-        }
-    }
-    for (word_type& w : h.readers) {
-        if (!zero(w)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-constexpr bool is_identity(word_type w) noexcept
-{
-    return (w & ~identity_mask) == 0 && owner_of(w).pid != 0;
-}
+using protocol::is_identity;
 
 } // namespace detail
 
@@ -738,139 +672,53 @@ inline snapshot inspect(header& h) noexcept
 
 // ---- creation and opening ------------------------------------------------------------------
 //
-// A new section is zero-filled, and an opener may map it before its creator has written a
-// byte. Creation therefore goes in steps whose every intermediate state says who is at work:
-//
-//   1. claim_layout:        marker 0 -> robust_layout_marker (WinMMF peers now stay away)
-//   2. claim_initialization: init 0 -> creator's identity
-//   3. publish_ready:       init identity -> ready_value
-//
-// An opener waits for ready_value. If the initialiser is dead (step 2 done, 3 not), or no one
-// has claimed init a whole recovery bound after the marker appeared (step 1 done, 2 not), the
-// opener claims init itself with a compare-exchange and finishes. The compare-exchange on init
-// decides who initialises, so a slow creator that finds init taken just waits for ready too.
+// protocol/section.hpp's handshake: the creator takes WinMMF's write lock on the first word,
+// checks that the header is untouched, names itself in init, puts the marker in place and
+// publishes ready_value. An opener waits for ready_value and finishes the creation of a creator
+// that is certainly gone; one that is merely slow is waited for (and the wait times out), never
+// overtaken. Refusals: wrong_lock_policy for a WinMMF mapping or another winmmf layout (an
+// all-zero one only after the wait, since it looks exactly like a section whose creator has not
+// started), not_winmmf_mapping for a first word no winmmf policy writes, corrupt_lock_word for an
+// init word no step writes, unsupported_layout_version for another version of this layout.
 
-// Step 1. Refuses a section that something else has written into already.
-inline errc claim_layout(header& h) noexcept
-{
-    std::uint32_t expected = 0;
-    if (!detail::rest_is_zero(h) ||
-        !ref(h.marker).compare_exchange_strong(expected, lock_word::robust_layout_marker,
-                                               std::memory_order_seq_cst)) {
-        return errc::wrong_lock_policy; // a WinMMF peer got to the new section first
-    }
-    // From here on WinMMF peers see "uninitialized". Anything one wrote before our marker (it
-    // may have locked, written and unlocked in between) makes the section theirs: give it back.
-    if (!detail::rest_is_zero(h)) {
-        expected = lock_word::robust_layout_marker;
-        ref(h.marker).compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
-        return errc::wrong_lock_policy;
-    }
-    return errc{};
-}
+inline constexpr protocol::layout_kind layout{
+    lock_word::robust_layout_marker, layout_version, ready_value,
+    errc::wrong_lock_policy, errc::not_winmmf_mapping, errc::corrupt_lock_word};
 
-// Step 2. False if another process claimed (or finished) initialisation first.
-inline bool claim_initialization(header& h, identity me, word_type expected = 0) noexcept
+// The creator's side, on a section it has just created.
+template <environment Env>
+errc initialize(header& h, identity me, Env& env) noexcept
 {
-    return ref(h.init).compare_exchange_strong(expected, pack(me), std::memory_order_seq_cst);
-}
-
-// Step 3.
-inline errc publish_ready(header& h, identity me) noexcept
-{
-    word_type expected = pack(me);
-    if (!ref(h.init).compare_exchange_strong(expected, ready_value, std::memory_order_seq_cst)) {
-        return errc::corrupt_lock_word; // someone took initialisation from a live process
+    auto* base = reinterpret_cast<std::byte*>(&h);
+    if (const errc e = protocol::begin_creation(base, sizeof(header), me, layout, env); e != errc{}) {
+        return e;
     }
-    return errc{};
+    return protocol::publish_ready(base, me, layout);
 }
 
 // Checks an existing header, waiting up to `max_wait` for an initialisation in progress and
-// finishing one whose initialiser died (unless the caller's view is read-only, `writable`
-// false: then that case is errc::uninitialized, for a read-write opener to finish). Errors:
-// wrong_lock_policy for a WinMMF or other winmmf layout (a free, all-zero WinMMF mapping only
-// after max_wait, since it looks exactly like a robust section whose creator has not
-// started), unsupported_layout_version for another version of this layout, not_winmmf_mapping
-// for a first word no winmmf policy writes, corrupt_lock_word for an init word no step writes
-// or a ready header whose lock words hold a value no step writes (inspect().corrupt), timeout
-// when a live initialiser does not finish in time.
+// finishing one whose initialiser is certainly gone (unless the caller's view is read-only,
+// `writable` false: then that case is errc::uninitialized, for a read-write opener to finish).
+// A ready header whose lock words hold a value no step writes (inspect().corrupt) is
+// corrupt_lock_word.
 template <environment Env>
 errc attach(header& h, identity me, std::chrono::nanoseconds max_wait, std::chrono::nanoseconds bound,
             Env& env, bool writable = true) noexcept
 {
-    using std::chrono::nanoseconds;
-    const nanoseconds start = env.now();
-    const nanoseconds deadline = max_wait < nanoseconds::max() - start ? start + max_wait : nanoseconds::max();
-    const nanoseconds interval = check_interval(bound);
-    nanoseconds next_check = start + std::min(interval, first_check_delay);
-    nanoseconds unclaimed_since = nanoseconds::max();
-    for (;;) {
-        const std::uint32_t marker = ref(h.marker).load(std::memory_order_acquire);
-        const word_type init = ref(h.init).load(std::memory_order_acquire);
-        const nanoseconds now = env.now();
-        const bool check_due = now >= next_check;
-        if (check_due) {
-            next_check = now + interval;
-        }
-        if (marker == lock_word::robust_layout_marker) {
-            if (init == ready_value) {
-                // The lock words are read where an uncontended lock never looks (reader slots
-                // whose summary bit is clear): a stray write there is reported at open.
-                return inspect(h).corrupt ? errc::corrupt_lock_word : errc{};
-            }
-            if ((init & ~word_type{0xFFFFFFFFu}) == ready_family) {
-                return errc::unsupported_layout_version; // another version of the robust layout
-            }
-            word_type takeover = ~word_type{0};
-            if (init == 0) {
-                unclaimed_since = std::min(unclaimed_since, now);
-                if (now - unclaimed_since >= bound) {
-                    takeover = 0;
-                }
-            } else if (!detail::is_identity(init)) {
-                return errc::corrupt_lock_word;
-            } else if (check_due && (init & identity_mask) != pack(me) && !env.alive(owner_of(init))) {
-                takeover = init;
-            }
-            if (takeover != ~word_type{0} && !writable) {
-                return errc::uninitialized;
-            }
-            if (takeover != ~word_type{0} && claim_initialization(h, me, takeover)) {
-                ref(h.recoveries).fetch_add(1, std::memory_order_relaxed);
-                return publish_ready(h, me);
-            }
-        } else if (marker != 0) {
-            return lock_word::classify(marker) == lock_word::state::corrupt ? errc::not_winmmf_mapping
-                                                                             : errc::wrong_lock_policy;
-        } else if (!detail::rest_is_zero(h)) {
-            // A robust creator writes its marker before anything else, so data behind a zero
-            // first word is a WinMMF mapping's - unless the marker has appeared meanwhile.
-            if (ref(h.marker).load(std::memory_order_seq_cst) == 0) {
-                return errc::wrong_lock_policy;
-            }
-            continue;
-        }
-        if (now >= deadline) {
-            return marker == 0 ? errc::wrong_lock_policy : errc::timeout;
-        }
-        env.pause(std::min(deadline, next_check) - now);
+    auto* base = reinterpret_cast<std::byte*>(&h);
+    const protocol::attach_result r = protocol::attach(base, sizeof(header), me, layout, max_wait, bound, env, writable);
+    if (r.error != errc{}) {
+        return r.error;
     }
-}
-
-// The creator's side: steps 1-3 on a section it has just created. If an opener finished
-// initialisation first (the creator was slow enough to be taken for dead), the creator waits
-// for ready like any opener.
-template <environment Env>
-errc initialize(header& h, identity me, std::chrono::nanoseconds max_wait, std::chrono::nanoseconds bound,
-                Env& env) noexcept
-{
-    if (const errc e = claim_layout(h); e != errc{}) {
-        return e;
+    if (r.must_initialize) {
+        // A creator that died between its marker and ready wrote nothing else: its lock words are
+        // still the kernel's zeros, so finishing is publishing.
+        ref(h.recoveries).fetch_add(1, std::memory_order_relaxed);
+        return protocol::publish_ready(base, me, layout);
     }
-    if (!claim_initialization(h, me)) {
-        return attach(h, me, max_wait, bound, env);
-    }
-    return publish_ready(h, me);
+    // The lock words are read where an uncontended lock never looks (reader slots whose summary
+    // bit is clear): a stray write there is reported at open.
+    return inspect(h).corrupt ? errc::corrupt_lock_word : errc{};
 }
 
 // ---- locking ---------------------------------------------------------------------------------

@@ -283,11 +283,12 @@ int notify_garbage(const args& a)
     if (a.size() != 4) {
         return exit_usage;
     }
-    const object_name channel(test::parse_name(a[0], a[1]));
     std::error_code ec;
-    const object_name sibling = channel.with_suffix(u"#notify", ec);
-    if (ec) {
-        return report(ec, "name");
+    // The sibling is the current writer's: its name comes from the channel's header.
+    const object_name sibling = frame_reader::open(test::parse_name(a[0], a[1]), {.access = access_mode::read_only})
+                                    .notification_name();
+    if (sibling.empty()) {
+        return report(make_error_code(errc::not_found), "sibling");
     }
     const detail::unique_handle section(::OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, sibling.c_str()));
     if (!section) {
@@ -315,7 +316,7 @@ int notify_garbage(const args& a)
     if (a[3] != "waiters") {
         return exit_usage;
     }
-    const object_name squatted = channel.with_suffix(u"#wait63", ec);
+    const object_name squatted = sibling.with_suffix(u"w63", ec);
     if (ec) {
         return report(ec, "name");
     }

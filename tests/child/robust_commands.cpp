@@ -183,10 +183,11 @@ int robust_wait(const args& a)
     return told ? exit_ok : exit_not_told;
 }
 
-// robust-create-stall <scope> <name> <size> <none|marker|init> <ready-event>
-// Does what robust_memory_mapped_file::create does, by hand, and stops after the given step
-// of the initialisation (see robust_word.hpp): nothing written, marker claimed, or init
-// claimed. Then it waits to be killed, as a creator killed at that point would have left it.
+// robust-create-stall <scope> <name> <size> <none|locked|claimed|marked> <ready-event>
+// Does what robust_memory_mapped_file::create does, by hand, and stops at the given step of the
+// creation handshake (protocol/section.hpp): nothing written, WinMMF's write lock taken, init
+// naming it, or the marker in place. Then it waits to be killed, as a creator killed (or
+// stalled) at that point would have left it.
 int robust_create_stall(const args& a)
 {
     if (a.size() != 5) {
@@ -215,16 +216,26 @@ int robust_create_stall(const args& a)
     if (!view) {
         return report(detail::last_error(), "MapViewOfFile");
     }
-    auto& header = *reinterpret_cast<robust_word::header*>(view.get());
-    if (a[3] == "marker" || a[3] == "init") {
-        if (const errc e = robust_word::claim_layout(header); e != errc{}) {
-            return report(make_error_code(e), "claim_layout");
-        }
-    }
-    if (a[3] == "init" && !robust_word::claim_initialization(header, detail::current_robust_identity())) {
-        return report(make_error_code(errc::corrupt_lock_word), "claim_initialization");
-    }
     auto ready = test::named_event::open(a[4]);
+    struct stalling_environment : detail::win32_environment {
+        const std::string* phase = nullptr;
+        test::named_event* ready = nullptr;
+        void at(protocol::creation_step s)
+        {
+            const char* names[] = {"locked", "claimed", "marked"};
+            if (*phase == names[static_cast<int>(s)]) {
+                ready->set();
+                wait_to_be_killed();
+            }
+        }
+    } env;
+    env.phase = &a[3];
+    env.ready = &ready;
+    if (a[3] != "none") {
+        const errc e = protocol::begin_creation(view.get(), sizeof(robust_word::header), detail::current_identity(),
+                                                robust_word::layout, env);
+        return report(make_error_code(e == errc{} ? errc::corrupt_lock_word : e), "begin_creation passed its step");
+    }
     ready.set();
     wait_to_be_killed();
 }

@@ -340,6 +340,26 @@ private:
     std::wstring in_path_;
 };
 
+// The first `n` bytes of the section named `full` (a full kernel name), read through a view of
+// its own: for "nothing was changed" checks that must not go through the code under test.
+inline std::vector<unsigned char> section_bytes(const std::string& full, std::size_t n)
+{
+    const detail::unique_handle section(::OpenFileMappingW(FILE_MAP_READ, FALSE, widen(full).c_str()));
+    if (!section) {
+        throw std::system_error(detail::last_error(), "OpenFileMappingW " + full);
+    }
+    const detail::unique_view view(::MapViewOfFile(section.get(), FILE_MAP_READ, 0, 0, n));
+    if (!view) {
+        throw std::system_error(detail::last_error(), "MapViewOfFile " + full);
+    }
+    std::vector<unsigned char> out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        out[i] = std::atomic_ref<unsigned char>(*reinterpret_cast<unsigned char*>(view.get() + i))
+                     .load(std::memory_order_relaxed);
+    }
+    return out;
+}
+
 // Runs winmmf_child.exe with `args` and returns its exit code (or -1 if it timed out and was
 // killed).
 inline long run_child(const std::vector<std::string>& args,

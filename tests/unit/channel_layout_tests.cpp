@@ -2,6 +2,7 @@
 // for Windows and natively (the threaded versions are in tests/native/channel_*.cpp).
 #include <winmmf/detail/notify_state.hpp>
 #include <winmmf/frame_protocol.hpp>
+#include <winmmf/protocol/section.hpp>
 
 #include <catch2/catch_test_macros.hpp>
 
@@ -11,6 +12,8 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <algorithm>
+#include <chrono>
 #include <vector>
 
 using namespace winmmf;
@@ -31,27 +34,44 @@ struct fake_section {
     std::byte* base = nullptr;
 };
 
+// A world in which every process lives and time moves only when someone pauses.
+struct quiet_env {
+    std::chrono::nanoseconds clock{0};
+    std::chrono::nanoseconds now() const { return clock; }
+    bool alive(protocol::identity) { return true; }
+    void pause(std::chrono::nanoseconds d) { clock += std::max(d, std::chrono::nanoseconds(1)); }
+    void relax() {}
+};
+
+constexpr protocol::identity creator{42, 7};
+
+// A channel as its creator leaves it: the handshake's steps around the geometry.
 channel_view make_channel(fake_section& s, const geometry& g)
 {
-    std::uint32_t marker = lock_word::channel_layout_marker;
-    std::memcpy(s.base, &marker, 4);
-    return channel_view::initialize(s.base, g);
+    quiet_env env;
+    REQUIRE(protocol::begin_creation(s.base, static_cast<std::size_t>(g.data_offset), creator, layout, env) == errc{});
+    const channel_view v = channel_view::initialize(s.base, g);
+    REQUIRE(protocol::publish_ready(s.base, creator, layout) == errc{});
+    return v;
 }
 
 } // namespace
 
 // The shared layout, pinned: a 32-bit build compiles these too (the i686 preset), so both
 // widths agree on every offset.
-static_assert(version == 2); // 1 had the waiter slots inside channel_control
+static_assert(version == 3); // 1 had the waiter slots inside channel_control; 2 no handshake
 static_assert(control_offset == 64);
 // (channel_control, slot_record and records_offset are pinned beside their definitions.)
-static_assert(notify_version == 1);
+static_assert(notify_version == 2);
+static_assert(offsetof(channel_header, marker) == offsetof(protocol::prologue, marker));
+static_assert(offsetof(channel_header, version) == offsetof(protocol::prologue, version));
+static_assert(offsetof(channel_header, init) == offsetof(protocol::prologue, init));
+static_assert(offsetof(notify_header, init) == offsetof(protocol::prologue, init));
 static_assert(sizeof(notify_header) == 64 && notify_header_size == 64);
 static_assert(offsetof(detail::waiter_block, waiting) == 0);
 static_assert(offsetof(detail::waiter_block, slots) == 64);
 static_assert(notify_block_size == 64 + 8 * detail::max_waiters);
-static_assert(notify_suffix == u"#notify");
-// The standalone notification's block is unchanged by the split (its layout version is still 1).
+// The standalone notification's block sits where it always did (at offset 64 of its mapping).
 static_assert(offsetof(detail::notify_block, sequence) == 0);
 static_assert(offsetof(detail::notify_block, waiters) + offsetof(detail::waiter_block, waiting) == 64);
 static_assert(offsetof(detail::notify_block, waiters) + offsetof(detail::waiter_block, slots) == 128);
@@ -117,22 +137,53 @@ TEST_CASE("a header that does not add up is refused before it is used", "[channe
     CHECK(check_geometry(bad, g.total_size + 4096, out) == errc::wrong_layout);
 }
 
-TEST_CASE("attach waits for the version and refuses other versions", "[channel][layout]")
+TEST_CASE("a channel is ready only after the handshake, and other versions are refused", "[channel][layout]")
 {
     geometry g;
     REQUIRE(compute_geometry(1000, 2, 4096, g) == errc{});
     fake_section s(static_cast<std::size_t>(g.total_size));
-    channel_view v;
-    CHECK(channel_view::attach(s.base, g.total_size, v) == errc::uninitialized);
+    quiet_env env;
+    const protocol::identity opener{43, 8};
+    // Nothing written yet: a fresh section, or a WinMMF one: waited for, then refused.
+    CHECK(protocol::attach(s.base, records_offset, opener, layout, std::chrono::milliseconds(250),
+                           std::chrono::milliseconds(100), env, false)
+              .error == errc::wrong_layout);
+    CHECK(env.clock >= std::chrono::milliseconds(250));
     make_channel(s, g);
+    CHECK(protocol::attach(s.base, records_offset, opener, layout, {}, std::chrono::milliseconds(100), env, false)
+              .error == errc{});
+    channel_view v;
     CHECK(channel_view::attach(s.base, g.total_size, v) == errc{});
     CHECK(v.shape().max_frame_size == 1000);
     CHECK(channel_view::attach(s.base, 100, v) == errc::wrong_layout);
     reinterpret_cast<channel_header*>(s.base)->version = version + 1;
-    CHECK(channel_view::attach(s.base, g.total_size, v) == errc::unsupported_layout_version);
-    // A channel of the previous layout (waiters inside the channel) is refused, not misread.
-    reinterpret_cast<channel_header*>(s.base)->version = 1;
-    CHECK(channel_view::attach(s.base, g.total_size, v) == errc::unsupported_layout_version);
+    CHECK(protocol::attach(s.base, records_offset, opener, layout, {}, std::chrono::milliseconds(100), env, false)
+              .error == errc::unsupported_layout_version);
+    // A channel of an earlier layout (version at offset 4, no handshake) is refused, not misread.
+    for (const std::uint32_t earlier : {1u, 2u}) {
+        std::memset(s.base, 0, 64);
+        auto* h = reinterpret_cast<channel_header*>(s.base);
+        h->marker = lock_word::channel_layout_marker;
+        h->version = earlier;
+        h->init = 3; // version 2's slot_count lay here
+        CHECK(protocol::attach(s.base, records_offset, opener, layout, {}, std::chrono::milliseconds(100), env, false)
+                  .error == errc::unsupported_layout_version);
+    }
+}
+
+TEST_CASE("the geometry is judged from one snapshot of the header", "[channel][layout]")
+{
+    geometry g;
+    REQUIRE(compute_geometry(1000, 2, 4096, g) == errc{});
+    fake_section s(static_cast<std::size_t>(g.total_size));
+    make_channel(s, g);
+    const channel_header snap = snapshot_header(s.base);
+    // Changing the shared header afterwards changes nothing about what was checked and used.
+    reinterpret_cast<channel_header*>(s.base)->slot_count = 60;
+    geometry out;
+    CHECK(check_geometry(snap, g.total_size, out) == errc{});
+    CHECK(out.slot_count == 2);
+    CHECK(check_geometry(snapshot_header(s.base), g.total_size, out) == errc::wrong_layout);
 }
 
 TEST_CASE("frames go round the slots; readers take the newest and count what they skipped", "[channel][layout]")
@@ -237,7 +288,7 @@ TEST_CASE("a channel's notify sequence lives in the channel, its waiters in the 
     CHECK(writer.slot_address(63) == &waiters->slots[63]);
 }
 
-TEST_CASE("the notification block's words and claims", "[notify][layout]")
+TEST_CASE("the notification block's words", "[notify][layout]")
 {
     auto block = std::make_unique<detail::notify_block>();
     std::memset(block.get(), 0, sizeof *block);
@@ -254,13 +305,6 @@ TEST_CASE("the notification block's words and claims", "[notify][layout]")
     CHECK(block->sequence == 2);
     CHECK(block->waiters.waiting == 0);
 
-    using namespace detail::claim_word;
-    CHECK_FALSE(is_claimed(0));
-    CHECK(next_claim(0) == 3); // generation 1, claimed
-    CHECK(generation(next_claim(0)) == 1);
-    CHECK(released(next_claim(0)) == 2);
-    CHECK(next_claim(released(next_claim(0))) == 5);
-    CHECK(next_claim(next_claim(0)) == 5); // taking over a dead owner's claim
 }
 
 TEST_CASE("pixel formats and frame sizes", "[channel][layout]")

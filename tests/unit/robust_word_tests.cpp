@@ -44,6 +44,8 @@ struct fake_env {
     // Called at every rw::step the code under test passes: to stage a death there (snapshot
     // the header), or to run another process's operation at exactly that point.
     std::function<void(rw::step)> on_step;
+    // The same for the creation handshake's steps (protocol/section.hpp).
+    std::function<void(protocol::creation_step)> on_creation;
 
     nanoseconds now() const { return clock; }
     bool alive(rw::identity id)
@@ -69,6 +71,12 @@ struct fake_env {
             on_step(s);
         }
     }
+    void at(protocol::creation_step s)
+    {
+        if (on_creation) {
+            on_creation(s);
+        }
+    }
 };
 
 static_assert(rw::environment<fake_env>);
@@ -83,6 +91,7 @@ struct shared_header {
     void make_ready()
     {
         h->marker = lock_word::robust_layout_marker;
+        h->version = rw::layout_version;
         h->init = rw::ready_value;
     }
     std::vector<unsigned char> bytes() const
@@ -561,71 +570,135 @@ TEST_CASE("unlocks without a matching lock are refused and change nothing", "[ro
     CHECK(rw::unlock_exclusive(*h, other) == errc::lock_violation);
 }
 
-TEST_CASE("creation claims the marker first, then init, then publishes ready", "[robust][init]")
+TEST_CASE("creation locks WinMMF out, names its creator in init, puts the marker in place, then publishes ready",
+          "[robust][init]")
 {
     shared_header h;
     fake_env env;
-    REQUIRE(rw::claim_layout(*h) == errc{});
+    std::map<protocol::creation_step, std::vector<unsigned char>> seen;
+    env.on_creation = [&](protocol::creation_step s) { seen[s] = h.bytes(); };
+    REQUIRE(rw::initialize(*h, me, env) == errc{});
+    env.on_creation = nullptr;
+    REQUIRE(seen.size() == 3);
+    const auto word0 = [](const std::vector<unsigned char>& b) {
+        std::uint32_t w = 0;
+        std::memcpy(&w, b.data(), 4);
+        return w;
+    };
+    const auto init = [](const std::vector<unsigned char>& b) {
+        rw::word_type w = 0;
+        std::memcpy(&w, b.data() + 8, 8);
+        return w;
+    };
+    CHECK(word0(seen[protocol::creation_step::locked]) == lock_word::write_lock_mask);
+    CHECK(init(seen[protocol::creation_step::locked]) == 0);
+    CHECK(word0(seen[protocol::creation_step::claimed]) == lock_word::write_lock_mask);
+    CHECK(init(seen[protocol::creation_step::claimed]) == rw::pack(me));
+    CHECK(word0(seen[protocol::creation_step::marked]) == lock_word::robust_layout_marker);
+    CHECK(init(seen[protocol::creation_step::marked]) == rw::pack(me));
     CHECK(h->marker == lock_word::robust_layout_marker);
-    CHECK(h->init == 0);
-    REQUIRE(rw::claim_initialization(*h, me));
-    CHECK(h->init == rw::pack(me));
-    CHECK(rw::publish_ready(*h, me) == errc{});
+    CHECK(h->version == rw::layout_version);
     CHECK(h->init == rw::ready_value);
     CHECK(rw::attach(*h, other, 1s, 100ms, env) == errc{});
     CHECK(env.clock == 0ns);
-
-    shared_header fresh;
-    CHECK(rw::initialize(*fresh, me, 1s, 100ms, env) == errc{});
-    CHECK(fresh.bytes() == h.bytes());
 }
 
-TEST_CASE("an opener finishes the initialisation of a creator that died", "[robust][init]")
+TEST_CASE("an opener finishes the creation of a creator that is certainly gone, and only then", "[robust][init]")
 {
     fake_env env;
-    SECTION("died after claiming init: noticed at the first liveness check")
+    // The state a creator leaves when it dies (or stalls) at `where`: the header as it was when
+    // its creation passed that step.
+    const auto stopped_at = [&](shared_header& h, rw::identity creator, protocol::creation_step where) {
+        std::vector<unsigned char> image;
+        fake_env creating;
+        creating.on_creation = [&](protocol::creation_step s) {
+            if (s == where) {
+                image = h.bytes();
+            }
+        };
+        REQUIRE(rw::initialize(*h, creator, creating) == errc{});
+        REQUIRE_FALSE(image.empty());
+        h.restore(image);
+    };
+    const auto marked_by = [&](shared_header& h, rw::identity creator) {
+        stopped_at(h, creator, protocol::creation_step::marked);
+    };
+    SECTION("died with its marker in place: noticed at the first liveness check after its death")
     {
         shared_header h;
-        REQUIRE(rw::claim_layout(*h) == errc{});
-        REQUIRE(rw::claim_initialization(*h, other));
+        marked_by(h, other);
         env.death[other.pid] = 30ms;
         CHECK(rw::attach(*h, me, 10s, 100ms, env) == errc{});
         CHECK(env.clock <= 30ms + 100ms);
         CHECK(h->init == rw::ready_value);
+        CHECK(h->version == rw::layout_version);
         CHECK(h->recoveries == 1);
     }
     SECTION("a read-only opener cannot take over: it reports uninitialized and writes nothing")
     {
         shared_header h;
-        REQUIRE(rw::claim_layout(*h) == errc{});
-        REQUIRE(rw::claim_initialization(*h, other));
+        marked_by(h, other);
         env.death[other.pid] = 0ns;
         const auto before = h.bytes();
         CHECK(rw::attach(*h, me, 10s, 100ms, env, false) == errc::uninitialized);
         CHECK(h.bytes() == before);
     }
-    SECTION("died between the marker and init: taken over one bound later")
+    SECTION("a live creator is waited for, however long it stalls: the opener times out, nothing changes")
     {
         shared_header h;
-        REQUIRE(rw::claim_layout(*h) == errc{});
-        CHECK(rw::attach(*h, me, 10s, 100ms, env) == errc{});
-        CHECK(env.clock >= 100ms);
-        CHECK(env.clock <= 200ms);
-        CHECK(h->init == rw::ready_value);
-        // The creator was only slow: its claim now fails, and it waits for ready like anyone.
-        CHECK_FALSE(rw::claim_initialization(*h, other));
-        CHECK(rw::attach(*h, other, 1s, 100ms, env) == errc{});
-    }
-    SECTION("a live initialiser is waited for, with a timeout")
-    {
-        shared_header h;
-        REQUIRE(rw::claim_layout(*h) == errc{});
-        REQUIRE(rw::claim_initialization(*h, other));
+        marked_by(h, other);
         const auto before = h.bytes();
         CHECK(rw::attach(*h, me, 1s, 100ms, env) == errc::timeout);
         CHECK(env.clock >= 1s);
         CHECK(h.bytes() == before);
     }
+    SECTION("killed before its marker (WinMMF's write lock still on the word): refused, never taken over")
+    {
+        for (const auto where : {protocol::creation_step::locked, protocol::creation_step::claimed}) {
+            shared_header h;
+            stopped_at(h, other, where);
+            env.death[other.pid] = 0ns;
+            const auto before = h.bytes();
+            CHECK(rw::attach(*h, me, 300ms, 100ms, env) == errc::wrong_lock_policy);
+            CHECK(h.bytes() == before);
+        }
+    }
+}
+
+TEST_CASE("a creator that stalls past the recovery bound at any step is never overtaken, and ends consistent",
+          "[robust][init][steps]")
+{
+    // The race of the review: a creator stalls right after a step for longer than the recovery
+    // bound while another process opens. Staged deterministically: the opener runs inside the
+    // creator's step hook, on the fake clock, with the creator alive throughout.
+    const protocol::creation_step where =
+        GENERATE(protocol::creation_step::locked, protocol::creation_step::claimed, protocol::creation_step::marked);
+    CAPTURE(static_cast<int>(where));
+    shared_header h;
+    fake_env creator_env;
+    fake_env opener_env;
+    errc opened = errc::not_open;
+    creator_env.on_creation = [&](protocol::creation_step s) {
+        if (s == where) {
+            opened = rw::attach(*h, other, 500ms, 100ms, opener_env); // 5 bounds of stalling
+            // Meanwhile a WinMMF peer is refused every lock, and writes nothing.
+            lock_word::word_type* word = &h->marker;
+            CHECK(lock_word::try_lock_write(std::atomic_ref<lock_word::word_type>(*word)) != errc{});
+            CHECK(lock_word::try_lock_read(std::atomic_ref<lock_word::word_type>(*word)) != errc{});
+        }
+    };
+    REQUIRE(rw::initialize(*h, me, creator_env) == errc{});
+    CHECK(opener_env.clock >= 500ms);
+    // Before the marker the word is WinMMF's write lock (a creator at work, or a WinMMF writer);
+    // after it, init names a live creator: either way the opener waited and touched nothing.
+    CHECK(opened == (where == protocol::creation_step::marked ? errc::timeout : errc::wrong_lock_policy));
+    // One consistent robust header: the marker in front of a ready header, nothing recovered.
+    CHECK(h->marker == lock_word::robust_layout_marker);
+    CHECK(h->init == rw::ready_value);
+    CHECK(h->recoveries == 0);
+    CHECK(rw::attach(*h, other, 1s, 100ms, opener_env) == errc{});
+    // And WinMMF peers stay refused.
+    CHECK(lock_word::try_lock_write(std::atomic_ref<lock_word::word_type>(h->marker)) == errc::wrong_lock_policy);
 }
 
 TEST_CASE("attach refuses WinMMF mappings and anything else that is not robust", "[robust][init]")
@@ -634,17 +707,19 @@ TEST_CASE("attach refuses WinMMF mappings and anything else that is not robust",
         std::uint32_t word0;
         rw::word_type at8;
         errc expected;
-        bool waits; // only an all-zero header is ambiguous enough to wait for
+        bool waits; // only states a creator at work could have left are waited for
     };
     const row r = GENERATE(row{0, 0, errc::wrong_lock_policy, true},           // fresh WinMMF, or a creator not started
                            row{0, 0x4142434445464748ull, errc::wrong_lock_policy, false}, // free WinMMF with data
                            row{3, 0, errc::wrong_lock_policy, false},          // WinMMF readers
-                           row{0x80000000u, 0, errc::wrong_lock_policy, false},
+                           row{0x80000000u, 0, errc::wrong_lock_policy, true},  // a WinMMF writer, or a creator at step 1
                            row{0xFF000000u, 0, errc::wrong_lock_policy, false}, // WinMMF creation
                            row{lock_word::channel_layout_marker, 0, errc::wrong_lock_policy, false},
                            row{0x12345678u, 0, errc::not_winmmf_mapping, false},
+                           row{lock_word::robust_layout_marker, 0, errc::corrupt_lock_word, false}, // no step leaves this
                            row{lock_word::robust_layout_marker, rw::ready_family | 0x10078u, errc::unsupported_layout_version, false}, // version 1: no summary
-                           row{lock_word::robust_layout_marker, rw::ready_family | 0x30078u, errc::unsupported_layout_version, false},
+                           row{lock_word::robust_layout_marker, rw::ready_family | 0x20078u, errc::unsupported_layout_version, false}, // version 2: no handshake
+                           row{lock_word::robust_layout_marker, rw::ready_family | 0x40078u, errc::unsupported_layout_version, false},
                            row{lock_word::robust_layout_marker, rw::held_bit | 5u, errc::corrupt_lock_word, false});
     CAPTURE(r.word0, r.at8);
     shared_header h;
@@ -659,17 +734,18 @@ TEST_CASE("attach refuses WinMMF mappings and anything else that is not robust",
 
 TEST_CASE("creation refuses a section that a WinMMF peer wrote into first", "[robust][init]")
 {
+    fake_env env;
     shared_header locked;
     locked->marker = 0x80000000u; // a peer holds its write lock
     const auto before = locked.bytes();
-    CHECK(rw::claim_layout(*locked) == errc::wrong_lock_policy);
+    CHECK(rw::initialize(*locked, me, env) == errc::wrong_lock_policy);
     CHECK(locked.bytes() == before);
 
     shared_header written;
     written->readers[3] = 0x0102030405060708ull; // a peer wrote data and unlocked
     const auto before_written = written.bytes();
-    CHECK(rw::claim_layout(*written) == errc::wrong_lock_policy);
-    CHECK(written.bytes() == before_written);
+    CHECK(rw::initialize(*written, me, env) == errc::wrong_lock_policy);
+    CHECK(written.bytes() == before_written); // its lock was taken and given back: word 0 again
 }
 
 // ---- deaths and races at every step of the summary protocol ------------------------------------

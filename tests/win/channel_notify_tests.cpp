@@ -1,4 +1,4 @@
-// The frame channel's notification sibling ("<channel>#notify"): secured apart from the frames,
+// The frame channel's notification sibling ("<channel>#<nonce>"): secured apart from the frames,
 // so that a reader who may only read the frames can still sleep until the next one, and
 // robust against whatever somebody who may write it puts there. Real child processes, real
 // descriptors: Wine checks a DACL when a named object is opened, so the refusals are real.
@@ -86,8 +86,11 @@ TEST_CASE("a reader with read-only frames sleeps on the channel's notification",
     CHECK(test::frame_matches(std::span(out.data(), info.size), 1));
     CHECK(w.readers_waiting() == 0);
 
-    // The sibling is a mapping of its own, next to the channel.
-    auto sibling = basic_memory_mapped_file<no_lock>::open(local(name + "#notify"), {.access = access_mode::read_only}, ec);
+    // The sibling is a mapping of its own, next to the channel, under the writer's nonce.
+    CHECK(r.notification_name() == w.notification_name());
+    CHECK(w.notification_name().full().size() == w.name().full().size() + 17);
+    auto sibling = basic_memory_mapped_file<no_lock>::open(custom(w.notification_name().full()),
+                                                           {.access = access_mode::read_only}, ec);
     CHECK(ec == errc::wrong_lock_policy); // it is there, and it is not a data mapping
 }
 
@@ -255,8 +258,8 @@ TEST_CASE("a sibling whose header was overwritten costs the wake-ups, never the 
         check_polls_only(local(name), w, make_error_code(expected));
         std::vector<std::byte> buffer(4096);
 
-        // The writer publishes on, and so does one taking over the channel (it finds the same
-        // sibling and carries on without it); the reader that opened before takes the frames.
+        // The writer publishes on, and so does one taking over the channel (with a sibling of
+        // its own, which the reader that opened before follows); that reader takes the frames.
         w.close();
         w = frame_writer::open(local(name));
         CHECK(publish_pattern(w, buffer) == 2);
@@ -265,80 +268,73 @@ TEST_CASE("a sibling whose header was overwritten costs the wake-ups, never the 
     }
 }
 
-TEST_CASE("a sibling name held by an event costs the wake-ups, never the frames", "[channel][notify]")
+TEST_CASE("names a co-tenant could guess are not the channel's: squatting them changes nothing", "[channel][notify]")
 {
-    const std::string name = test::unique_name("squatted");
-    // Somebody holds "<channel>#notify" with another kind of object: CreateFileMappingW and
-    // OpenFileMappingW both answer ERROR_INVALID_HANDLE for it.
-    const detail::unique_handle squatter(
+    // Before version 3 the sibling was "<channel>#notify" and the writer's liveness event
+    // "<channel>#writer0.1": anybody could take them first. They mean nothing now.
+    const std::string name = test::unique_name("guessable");
+    const detail::unique_handle event(
         ::CreateEventW(nullptr, TRUE, FALSE, test::widen("Local\\" + name + "#notify").c_str()));
-    REQUIRE(squatter);
-    const std::error_code invalid_handle(ERROR_INVALID_HANDLE, std::system_category());
-
+    const detail::unique_handle liveness(
+        ::CreateEventW(nullptr, TRUE, FALSE, test::widen("Local\\" + name + "#writer0.1").c_str()));
+    REQUIRE(event);
+    REQUIRE(liveness);
+    auto w = frame_writer::create(local(name), {.max_frame_size = 4096});
+    CHECK(w.is_open());
+    auto r = frame_reader::open(local(name), {.access = access_mode::read_only});
+    CHECK(r.can_wait());
+    CHECK(r.writer_state() == writer_status::active);
+    std::vector<std::byte> buffer(4096);
     std::error_code ec;
-    auto strict = frame_writer::create(local(name), {.max_frame_size = 4096}, ec);
-    CHECK(ec == invalid_handle); // create insists on a sibling of its own
-    CHECK_FALSE(strict);
-    CHECK_FALSE(memory_mapped_file::open(local(name), ec)); // and left no channel behind
-    CHECK(ec == errc::not_found);
-
-    auto w = frame_writer::open_or_create(local(name), {.max_frame_size = 4096}, ec);
-    REQUIRE_FALSE(ec);
-    check_polls_only(local(name), w, invalid_handle);
+    frame_info info;
+    std::thread taker([&] { info = r.take(buffer, acquire_mode::wait_for(120s), ec); });
+    REQUIRE(eventually([&] { return w.readers_waiting() == 1; }));
+    std::vector<std::byte> frame(4096);
+    publish_pattern(w, frame);
+    taker.join();
+    CHECK_FALSE(ec);
+    CHECK(info.sequence == 1);
+    w.close();
+    CHECK(r.writer_state() == writer_status::closed); // the squatted event does not keep it "active"
 }
 
 TEST_CASE("the notification sibling and other layouts are never mistaken for each other", "[channel][notify][layout]")
 {
     const std::string name = test::unique_name("sibling-layout");
     auto w = frame_writer::create(local(name), {.max_frame_size = 1000});
-    const std::string sibling = name + "#notify";
+    const object_name sibling_name = w.notification_name();
+    const name_ref sibling = custom(sibling_name.full());
     std::error_code ec;
-    auto m1 = memory_mapped_file::open(local(sibling), ec);
+    auto m1 = memory_mapped_file::open(sibling, ec);
     CHECK(ec == errc::wrong_lock_policy);
-    auto m2 = basic_memory_mapped_file<no_lock>::open(local(sibling), ec);
+    auto m2 = basic_memory_mapped_file<no_lock>::open(sibling, ec);
     CHECK(ec == errc::wrong_lock_policy);
-    auto n1 = notification::open(local(sibling), ec);
+    auto n1 = notification::open(sibling, ec);
     CHECK(ec == errc::wrong_layout);
-    auto r1 = frame_reader::open(local(sibling), ec);
+    auto r1 = frame_reader::open(sibling, ec);
     CHECK(ec == errc::wrong_layout);
-    auto w1 = frame_writer::open(local(sibling), ec);
+    auto w1 = frame_writer::open(sibling, ec);
     CHECK(ec == errc::wrong_layout);
-    CHECK(test::run_peer({"try-read", "Local\\" + sibling, "100"}) == 40); // a WinMMF peer: uninitialized
+    CHECK(test::run_peer({"try-read", sibling_name.to_utf8(), "100"}) == 40); // a WinMMF peer: uninitialized
     CHECK(w.readers_waiting() == 0);
 
-    // Something else already at a new channel's sibling name: `create` refuses it as taken and
-    // leaves it alone; open_or_create makes the channel, which works without waking anyone.
+    // A mapping or a notification at the name the sibling had before version 3 is nobody's
+    // business now: the channel makes a sibling of its own, and the squatter is left alone.
     const std::string other = test::unique_name("sibling-taken");
     auto squatter = memory_mapped_file::create(local(other + "#notify"), 100);
     squatter.write(0, std::as_bytes(std::span(std::string_view("mine"))));
-    auto w2 = frame_writer::create(local(other), {.max_frame_size = 1000}, ec);
-    CHECK(ec == errc::already_exists);
-    CHECK_FALSE(w2.is_open());
-    auto gone = frame_reader::open(local(other), ec);
-    CHECK(ec == errc::not_found); // the channel was not left behind
-    w2 = frame_writer::open_or_create(local(other), {.max_frame_size = 1000});
+    auto n = notification::create(local(other + "#notify.notify"));
+    auto w2 = frame_writer::create(local(other), {.max_frame_size = 1000});
     CHECK(w2.is_open());
     auto r2 = frame_reader::open(local(other));
-    CHECK_FALSE(r2.can_wait());
+    CHECK(r2.can_wait());
     std::vector<std::byte> buffer(1000);
-    r2.take(buffer, acquire_mode::wait_for(10s), ec);
-    CHECK(ec == errc::wrong_layout);
     publish_pattern(w2, buffer);
-    CHECK(r2.take(buffer, acquire_mode::spin_forever()).sequence == 1);
+    CHECK(r2.take(buffer, acquire_mode::wait_for(10s)).sequence == 1);
     std::string word(4, '\0');
     squatter.read(0, std::as_writable_bytes(std::span(word)));
     CHECK(word == "mine");
     CHECK(squatter.lock_policy().value() == 0);
-
-    // A standalone notification there: the same.
-    const std::string third = test::unique_name("sibling-notification");
-    auto n = notification::create(local(third + "#notify"));
-    frame_writer::create(local(third), {.max_frame_size = 1000}, ec);
-    CHECK(ec == errc::already_exists);
-    auto w3 = frame_writer::open_or_create(local(third), {.max_frame_size = 1000});
-    auto r3 = frame_reader::open(local(third));
-    r3.take(buffer, acquire_mode::wait_for(10s), ec);
-    CHECK(ec == errc::wrong_layout);
     CHECK(n.sequence() == 0);
     CHECK(n.notify() == 0); // still a working notification of its own
 }
@@ -389,7 +385,7 @@ TEST_CASE("channel names: the longest allowed still has room for the sibling and
     std::error_code ec;
     auto w = frame_writer::create(local(longest), {.max_frame_size = 100}, ec);
     REQUIRE_FALSE(ec);
-    CHECK(w.name().full().size() + frame_layout::notify_suffix.size() <= max_name_length);
+    CHECK(w.name().full().size() + std::string_view("#0123456789abcdefw63").size() <= max_name_length);
     auto r = frame_reader::open(local(longest));
     CHECK(r.can_wait());
     std::vector<std::byte> buffer(100);

@@ -65,9 +65,10 @@ TEST_CASE("a robust mapping starts with the marker, and user data at offset 1024
     raw_view raw("Local\\" + name);
     CHECK(raw.at<std::uint32_t>(0) == lock_word::robust_layout_marker);
     CHECK(raw.at<std::uint64_t>(8) == rw::ready_value);
-    // Layout version 2 (the reader summary), 120 reader slots: spelled out, so that changing
-    // the layout without changing its version cannot go unnoticed.
-    CHECK(raw.at<std::uint64_t>(8) == ((std::uint64_t{1} << 63) | (std::uint64_t{2} << 16) | 120u));
+    // Layout version 3 (the reader summary, opened by the common handshake), 120 reader slots:
+    // spelled out, so that changing the layout without changing its version cannot go unnoticed.
+    CHECK(raw.at<std::uint64_t>(8) == ((std::uint64_t{1} << 63) | (std::uint64_t{3} << 16) | 120u));
+    CHECK(raw.at<std::uint32_t>(4) == 3); // the prologue's version word
     CHECK(raw.at<std::uint64_t>(16) == 0);
     CHECK(raw.at<std::uint64_t>(32) == 0);
     CHECK(raw.at<std::uint64_t>(40) == 0);
@@ -189,12 +190,20 @@ TEST_CASE("liveness: only a certainly dead holder counts as dead", "[robust][pro
     CHECK(m.lock_policy().inspect().readers == 1);
     CHECK(detail::robust_holder_alive(holder));
     const auto probe = detail::probe_process(pid);
-    CHECK(probe.status == detail::process_status::running);
+    CHECK(probe.open == protocol::process_facts::opened::yes);
+    CHECK_FALSE(probe.signalled);
     CHECK(probe.has_creation_time);
     CHECK(probe.creation_time == created);
+    // The fallback for processes that may not be opened reads the same creation time from the
+    // system's process list.
+    std::uint64_t listed = 0;
+    CHECK(detail::find_in_process_list(pid, listed) == detail::listed_process::present);
+    CHECK(listed == created);
     child.kill();
     CHECK_FALSE(detail::robust_holder_alive(holder));
-    CHECK(detail::probe_process(pid).status == detail::process_status::exited);
+    // Our handle keeps the dead process's object (and its id) alive: it is signalled, so dead.
+    CHECK(detail::probe_process(pid).signalled);
+    CHECK(detail::find_in_process_list(pid, listed) == detail::listed_process::absent);
 }
 
 TEST_CASE("a live holder in another process is waited for and never robbed", "[robust][multiprocess]")

@@ -296,17 +296,24 @@ TEST_CASE("tool: info decodes the lock word and the layout", "[tool]")
     // Layout markers and words no WinMMF peer writes, from a section made by hand.
     const std::string robust = test::unique_name("tool-info-robust");
     raw_section r1("Local\\" + robust, lock_word::robust_layout_marker);
+    auto& robust_header = *reinterpret_cast<robust_word::header*>(r1.view.get());
+    robust_header.version = 0;
+    robust_header.init = robust_word::pack(detail::current_robust_identity()); // a creator at work
     r = run_tool({"info", robust});
     CHECK(r.code == 0);
     CHECK(contains(r.out, "layout:    winmmf robust lock policy"));
+    CHECK(contains(r.out, "being initialised by process " + std::to_string(::GetCurrentProcessId())));
     // Another version of the robust layout, and a lock word no winmmf process writes: openers
     // refuse both, so info says why and exits with 7.
-    auto& robust_header = *reinterpret_cast<robust_word::header*>(r1.view.get());
+    robust_header.init = 0; // the marker without a named creator: no step leaves it
+    r = run_tool({"info", robust});
+    CHECK(r.code == 7);
     robust_header.init = robust_word::ready_family | (robust_word::word_type{1} << 16) | robust_word::reader_slots;
     r = run_tool({"info", robust});
     CHECK(r.code == 7);
-    CHECK(contains(r.out, "robust layout version 1, not version 2"));
+    CHECK(contains(r.out, "robust layout version 1, not version 3"));
     robust_header.init = robust_word::ready_value;
+    robust_header.version = robust_word::layout_version;
     robust_header.writer = robust_word::held_bit; // held, by no process
     r = run_tool({"info", robust});
     CHECK(r.code == 7);
@@ -638,8 +645,9 @@ TEST_CASE("tool: info and watch understand a frame channel", "[tool]")
 
     r = run_tool({"info", name});
     CHECK(contains(r.out, "frames:    newest is #2"));
-    CHECK(contains(r.out, "notify:    Local\\" + name + "#notify: this account may sleep on it"));
-    r = run_tool({"info", name + "#notify"});
+    const std::string sibling = writer.notification_name().to_utf8();
+    CHECK(contains(r.out, "notify:    " + sibling + ": this account may sleep on it"));
+    r = run_tool({"info", sibling.substr(sibling.find('\\') + 1)});
     CHECK(r.code == 0);
     CHECK(contains(r.out, "layout:    winmmf frame channel's notification sibling"));
     CHECK(contains(r.out, "notify:    0 reader(s) of the channel asleep on it now"));
@@ -686,8 +694,9 @@ TEST_CASE("tool: a service's channel - read-only frames - is watched, sleeping o
         result r = run_tool({"info", name});
         CHECK(r.code == 0);
         CHECK(contains(r.out, "access:    this account may map it for reading only"));
-        CHECK(contains(r.out, sleeps ? "#notify: this account may sleep on it"
-                                     : "#notify: this account may not write it, so its takes can only poll"));
+        CHECK(contains(r.out, sleeps ? writer.notification_name().to_utf8() + ": this account may sleep on it"
+                                     : writer.notification_name().to_utf8() +
+                                           ": this account may not write it, so its takes can only poll"));
 
         test::captured_process watcher = start_tool({"watch", name, "--count", "1", "--interval", "20"});
         REQUIRE(watcher.wait_for_output(sleeps ? "woken by its notification" : "polling every 20 ms"));

@@ -459,15 +459,22 @@ std::string describe_robust(raw_mapping& m, bool& usable)
     auto& header = *reinterpret_cast<robust_word::header*>(m.view.get());
     const robust_word::snapshot s = robust_word::inspect(header);
     usable = false;
+    const std::uint32_t version = protocol::load_once(header.version);
+    const auto other_version = [](std::uint64_t v) {
+        return "robust layout version " + std::to_string(v) + ", not version " +
+               std::to_string(robust_word::layout_version) +
+               ": winmmf processes of this version refuse it (unsupported_layout_version)";
+    };
+    if (version != 0 && version != robust_word::layout_version) {
+        return other_version(version);
+    }
     if (s.init != robust_word::ready_value) {
         if ((s.init & ~robust_word::word_type{0xFFFFFFFFu}) == robust_word::ready_family) {
-            return "robust layout version " + std::to_string((s.init >> 16) & 0xFFFF) + ", not version " +
-                   std::to_string(robust_word::layout_version) +
-                   ": winmmf processes of this version refuse it (unsupported_layout_version)";
+            return other_version((s.init >> 16) & 0xFFFF);
         }
         if (s.init == 0) {
-            usable = true;
-            return "not initialised (its creator has not started; openers wait for it)";
+            return "CORRUPT: the marker is there but no creator is named in the initialisation word, which no "
+                   "winmmf process of this layout version leaves (openers report corrupt_lock_word)";
         }
         if (!robust_word::detail::is_identity(s.init)) {
             return "CORRUPT: the initialisation word holds a value no winmmf process writes [" +
@@ -556,7 +563,8 @@ announces, and what that layout holds:
   frame channel      slots, frame size, newest frame, the writer's state, waiting readers,
                      and whether this account can sleep on its notification sibling
   notification       its sequence number and sleeping waiters
-  channel's NAME#notify   how many of the channel's readers sleep on it
+  channel's notification  (NAME#<16 hex digits>, which `info` on the channel names) how many
+                     of the channel's readers sleep on it
 and whether this account may map it for writing. The size its creator asked for is not
 recorded anywhere; the kernel keeps only the page-rounded size. Exit code 7 when openers would
 refuse the mapping (a corrupt lock word, another robust layout version).
@@ -589,7 +597,7 @@ constexpr std::string_view watch_help = R"help(usage: winmmf watch NAME [--inter
 Prints one line each time the data changes: the time, how many bytes changed and where, and
 the lock word at that moment. How it learns of a change:
   - a frame channel: one line per frame taken, woken by the channel's notification (or, when
-    this account may not write its NAME#notify sibling, polling every MS milliseconds); ends
+    this account may not write its notification sibling, polling every MS milliseconds); ends
     when the writer closes the channel or its process ends;
   - a mapping with a notification beside it (NAME.notify, as notification::name_for names
     it): by waiting on that, and checking every MS milliseconds as well;
@@ -738,7 +746,8 @@ std::string describe_channel(const resolved_name& name)
         break;
     }
     text += "readers:   " + std::to_string(reader.readers_waiting()) + " waiting for a frame now\n";
-    text += "notify:    " + name.full_utf8 + "#notify: ";
+    const object_name& sibling = reader.notification_name();
+    text += "notify:    " + (sibling.empty() ? std::string("(no writer has made one)") : sibling.to_utf8()) + ": ";
     const std::error_code refusal = reader.wait_refusal();
     if (reader.can_wait()) {
         text += "this account may sleep on it\n";
@@ -766,7 +775,7 @@ std::string describe_channel_notify(raw_mapping& m)
 
 std::string describe_notification(raw_mapping& m)
 {
-    constexpr std::size_t block_offset = notification::mapping_type::header_size;
+    constexpr std::size_t block_offset = notification::header_size;
     if (m.view_size < block_offset + sizeof(detail::notify_block)) {
         return "notify:    too small to hold a notification block\n";
     }

@@ -41,7 +41,7 @@ inline constexpr std::uint32_t max_waiters = 64;
 // slow the notifier.
 struct waiter_block {
     alignas(64) std::uint64_t waiting;            // bit i: slot i is about to sleep, or sleeping
-    alignas(64) std::uint64_t slots[max_waiters]; // claim word of each slot (see claim_word)
+    alignas(64) std::uint64_t slots[max_waiters]; // claim word of each slot: 0, or its owner's identity
 };
 static_assert(offsetof(waiter_block, waiting) == 0);
 static_assert(offsetof(waiter_block, slots) == 64);
@@ -59,22 +59,11 @@ static_assert(sizeof(notify_block) == 128 + 8 * max_waiters);
 static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free,
               "notification words are shared between processes; they must be lock-free");
 
-// A claim word says who owns a slot (a waiter slot, or a channel's writer role):
-//   bit 0      1 while claimed
-//   bits 1-63  generation, bumped by each claim
-// The owner keeps a named kernel object alive whose name carries the generation; when the
-// owner's process dies the kernel destroys it, and that is how a dead owner is recognised
-// (see notify.hpp). 0 is a slot never claimed.
-namespace claim_word {
-
-constexpr bool is_claimed(std::uint64_t w) noexcept { return (w & 1u) != 0; }
-constexpr std::uint64_t generation(std::uint64_t w) noexcept { return w >> 1; }
-// The value a new claim installs over `w` (free or abandoned). Generations wrap after 2^63
-// claims, which no process lives to see.
-constexpr std::uint64_t next_claim(std::uint64_t w) noexcept { return ((generation(w) + 1) << 1) | 1u; }
-constexpr std::uint64_t released(std::uint64_t w) noexcept { return w & ~std::uint64_t{1}; }
-
-} // namespace claim_word
+// Each waiter slot is owned by one process while a waiter of that process uses it: its claim
+// word is 0 (free) or the owner's identity (protocol/identity.hpp), changed only by
+// compare-exchange. A slot whose owner is certainly gone may be claimed by anyone; nothing but
+// the kernel's answer about the owner's process decides that, so no co-tenant can make a dead
+// waiter's slot look taken by keeping a named object of it alive.
 
 // A view onto a notification's words: the sequence, and the waiter block. The two may live in
 // different mappings (a frame channel's sequence is in the channel, where only the writer may
@@ -83,7 +72,8 @@ constexpr std::uint64_t released(std::uint64_t w) noexcept { return w & ~std::ui
 //
 // Nothing here trusts the waiter block: any bit pattern in it is a valid state (a bit is a
 // slot index below 64, a claim word any 64-bit value), so a process that scribbles over it can
-// cost the notifier at most one signal per slot, and cannot make it read out of bounds.
+// cost the notifier at most one signal per slot, and cannot make it read out of bounds. The mask
+// is read once per notify, and only the local copy is used.
 class notify_state {
 public:
     notify_state() noexcept = default;
