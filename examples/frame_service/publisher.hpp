@@ -99,13 +99,19 @@ inline int publish_frames(const options& o, HANDLE stop, const logger& log)
         const std::string object = o.basename + "_" + std::to_string(i);
         const winmmf::name_ref name = o.global_namespace ? winmmf::global(object) : winmmf::local(object);
         const frame_format f = sources[i]->format();
-        winmmf::frame_writer writer = winmmf::frame_writer::create(
+        // Created, or taken over from the previous run of the service: viewers that still hold
+        // the channel keep it alive across a restart, and see the new frames continue it.
+        winmmf::frame_writer writer = winmmf::frame_writer::open_or_create(
             name, {.max_frame_size = f.frame_size()}, {.security_attributes = frames_sd.attributes()},
             {.security_attributes = notify_sd.attributes()}, ec);
         if (ec) {
-            log.error("cannot create the channel " + std::string(o.global_namespace ? "Global\\" : "Local\\") + object +
-                      ": " + ec.message());
+            log.error("cannot create or take over the channel " +
+                      std::string(o.global_namespace ? "Global\\" : "Local\\") + object + ": " + ec.message());
             return worker_setup_failed; // the writers made so far close as they go out of scope
+        }
+        if (!writer.created()) {
+            log.info("took over " + writer.name().to_utf8() + " from the previous writer (frames continue at #" +
+                     std::to_string(writer.published() + 1) + ")");
         }
         entries.push_back({writer.name().to_utf8(), f.width, f.height, f.format, f.frame_size()});
         writers.push_back(std::move(writer));

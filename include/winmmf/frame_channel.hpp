@@ -1263,7 +1263,13 @@ private:
             }
             std::uint64_t current = 0;
             std::error_code wait_ec;
-            const auto o = core_->endpoint->wait(seen, budget, until, cancel, current, wait_ec);
+            auto o = core_->endpoint->wait(seen, budget, until, cancel, current, wait_ec);
+            if (o == detail::notify_endpoint::outcome::failed && wait_ec == errc::too_many_waiters) {
+                // Every waiter slot is taken - by live readers, or by somebody who may write or
+                // read the sibling and keeps them from us. The frames are still ours: poll until
+                // the same point the sleep would have ended.
+                o = poll_until(seen, until, cancel);
+            }
             if (o == detail::notify_endpoint::outcome::changed) {
                 continue;
             }
@@ -1276,6 +1282,26 @@ private:
             }
             ec = detail::outcome_error(o, wait_ec);
             return false;
+        }
+    }
+
+    // A blocking wait with no waiter slot to sleep in: looks at the notify sequence every
+    // millisecond until it moves, `until` passes, or `cancel` is cancelled.
+    detail::notify_endpoint::outcome poll_until(std::uint64_t seen, detail::wait_budget::clock::time_point until,
+                                                const cancel_token* cancel) noexcept
+    {
+        using outcome = detail::notify_endpoint::outcome;
+        for (;;) {
+            if (core_->view.notify_sequence() != seen) {
+                return outcome::changed;
+            }
+            if (cancel != nullptr && cancel->cancelled()) {
+                return outcome::cancelled;
+            }
+            if (detail::wait_budget::clock::now() >= until) {
+                return outcome::timeout;
+            }
+            ::Sleep(1);
         }
     }
 

@@ -328,7 +328,10 @@ private:
         if (ec) {
             return nullptr;
         }
-        HANDLE opened = ::OpenEventW(EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, name.c_str());
+        // Signalling needs EVENT_MODIFY_STATE and nothing else: a waiter's descriptor need not
+        // let anybody wait on its event (and one that lets others wait would let them steal its
+        // wake-ups).
+        HANDLE opened = ::OpenEventW(EVENT_MODIFY_STATE, FALSE, name.c_str());
         if (opened == nullptr) {
             const DWORD error = ::GetLastError();
             // A waiter creates its event before it announces itself and keeps it while it

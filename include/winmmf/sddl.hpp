@@ -5,11 +5,12 @@
 //
 // Rights are generic (GENERIC_READ, GENERIC_WRITE, GENERIC_ALL) so that one descriptor suits
 // every kernel object winmmf creates: the kernel maps generic rights through each object
-// type's own mapping. For a section, GENERIC_READ is SECTION_QUERY | SECTION_MAP_READ and
-// GENERIC_WRITE is SECTION_MAP_WRITE (FILE_MAP_READ and FILE_MAP_WRITE, which is all our
-// opens ask for); for an event, GENERIC_WRITE is EVENT_MODIFY_STATE. Waiting on an event or a
-// mutex needs SYNCHRONIZE, which no generic read or write right includes for those types, so
-// readers and writers get it explicitly.
+// type's own mapping. For a section, GENERIC_READ is SECTION_QUERY | SECTION_MAP_READ (and
+// READ_CONTROL) and GENERIC_WRITE is SECTION_MAP_WRITE: FILE_MAP_READ and FILE_MAP_WRITE, which
+// is all our opens ask for. For an event, GENERIC_WRITE is EVENT_MODIFY_STATE: what a notifier
+// needs to wake a waiter. No preset grants SYNCHRONIZE to anybody but the creator: a section
+// cannot be waited on at all, and another principal that may wait on a waiter's auto-reset event
+// could consume the wake-ups meant for it (docs/trust-model.md).
 #pragma once
 
 #include <cstdint>
@@ -22,9 +23,9 @@ enum class security_preset : std::uint8_t {
     // Only the creating account: D:P(A;;GA;;;<creator>)
     current_user_only,
     // The creating account (the service) and SYSTEM have full access; every authenticated
-    // user may map it read-only and wait on its events.
+    // user may map it read-only.
     service_writes_users_read,
-    // As above, but authenticated users may also map it for writing and signal its events.
+    // As above, but authenticated users may also map it for writing (and signal its events).
     service_writes_users_read_write,
 };
 
@@ -42,10 +43,10 @@ inline constexpr std::uint32_t synchronize = 0x00100000;
 inline constexpr std::uint32_t generic_all = 0x10000000;
 inline constexpr std::uint32_t generic_write = 0x40000000;
 inline constexpr std::uint32_t generic_read = 0x80000000;
-// What a reader needs: map for reading (FILE_MAP_READ), query, wait on the events.
-inline constexpr std::uint32_t reader = generic_read | synchronize;
+// What a reader needs: map for reading (FILE_MAP_READ), query, read the owner.
+inline constexpr std::uint32_t reader = generic_read;
 // What a read-write peer needs: a reader's rights plus map for writing and signalling.
-inline constexpr std::uint32_t writer = generic_read | generic_write | synchronize;
+inline constexpr std::uint32_t writer = generic_read | generic_write;
 } // namespace access_rights
 
 // LocalSystem's SID; a service running as SYSTEM passes it as the creator.
@@ -87,6 +88,10 @@ inline void append_allow(std::string& out, std::uint32_t mask, std::string_view 
     out += "(A;;";
     if (mask == access_rights::generic_all) {
         out += "GA";
+    } else if (mask == access_rights::generic_read) {
+        out += "GR";
+    } else if (mask == (access_rights::generic_read | access_rights::generic_write)) {
+        out += "GRGW";
     } else {
         append_hex(out, mask);
     }
@@ -103,8 +108,8 @@ inline void append_allow(std::string& out, std::uint32_t mask, std::string_view 
 // string if `creator_sid` is not a SID string.
 //
 //   current_user_only                D:P(A;;GA;;;<creator>)
-//   service_writes_users_read        D:P(A;;GA;;;<creator>)(A;;GA;;;SY)(A;;0x80100000;;;AU)
-//   service_writes_users_read_write  D:P(A;;GA;;;<creator>)(A;;GA;;;SY)(A;;0xC0100000;;;AU)
+//   service_writes_users_read        D:P(A;;GA;;;<creator>)(A;;GA;;;SY)(A;;GR;;;AU)
+//   service_writes_users_read_write  D:P(A;;GA;;;<creator>)(A;;GA;;;SY)(A;;GRGW;;;AU)
 //   integrity_label::low appends     S:(ML;;NW;;;LW)
 //
 // SY is LocalSystem (S-1-5-18), AU Authenticated Users (S-1-5-11); SYSTEM's ACE is not repeated

@@ -377,7 +377,7 @@ void fuzz_robust(reader& in)
     }
     stage st;
     fake_env env{w, &h, &st};
-    if (rw::initialize(h, {99, 99}, 1s, 10ms, env) != errc{}) {
+    if (rw::initialize(h, {99, 99}, env) != errc{}) {
         fail("robust: initialize failed");
     }
     model m;
@@ -628,6 +628,9 @@ void fuzz_attach(reader& in)
             h.marker = (where & 0x40) ? lock_word::robust_layout_marker : value;
         } else if (where & 0x40) {
             h.init = (where & 0x20) ? rw::ready_value : (where & 0x10) ? rw::pack({value & 7, value >> 8}) : value;
+            if (where & 0x08) {
+                h.version = (where & 0x04) ? rw::layout_version : value;
+            }
         } else {
             std::memcpy(bytes + (where % (sizeof h / 4)) * 4, &value, 4);
         }
@@ -642,7 +645,8 @@ void fuzz_attach(reader& in)
         fail("attach: waited past its deadline");
     }
     if (e == errc{}) {
-        if (h.marker != lock_word::robust_layout_marker || h.init != rw::ready_value) {
+        if (h.marker != lock_word::robust_layout_marker || h.init != rw::ready_value ||
+            h.version != rw::layout_version) {
             fail("attach: succeeded on a header that is not ready");
         }
     } else if (std::memcmp(before.data(), bytes, sizeof h) != 0) {

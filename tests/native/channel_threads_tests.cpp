@@ -3,9 +3,11 @@
 // Windows build uses, with std::atomic::wait standing in for the per-waiter kernel event.
 #include <winmmf/detail/notify_state.hpp>
 #include <winmmf/frame_protocol.hpp>
+#include <winmmf/protocol/identity.hpp>
 
 #include <catch2/catch_test_macros.hpp>
 
+#include <array>
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -248,31 +250,46 @@ TEST_CASE("threads: a channel's split notification (sequence in the channel, wai
     hammer_handshake(channel.notify(sibling.get()), *sibling, true);
 }
 
-TEST_CASE("threads: a claim word has one owner per generation", "[native][notify]")
+TEST_CASE("threads: an owner word has one owner at a time, and a dead owner's is taken over once",
+          "[native][notify][identity]")
 {
+    // Each thread plays a process: it claims the word, holds it briefly, and gives it back; some
+    // "die" holding it (they stop without releasing). A claim takes over only from an owner the
+    // oracle calls dead, so two live owners never overlap.
     std::uint64_t word = 0;
     constexpr int threads_count = 4;
     constexpr int rounds = 5000;
+    std::array<std::atomic<bool>, threads_count> dead{};
     std::atomic<int> owners{0};
     std::atomic<int> violations{0};
+    std::atomic<int> takeovers{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < threads_count; ++t) {
-        threads.emplace_back([&] {
+        threads.emplace_back([&, t] {
             std::atomic_ref<std::uint64_t> ref(word);
+            const protocol::identity me{static_cast<std::uint32_t>(100 + t), 7};
+            const auto alive = [&](protocol::identity id) {
+                return id.pid < 100 || id.pid >= 100 + threads_count || !dead[id.pid - 100].load();
+            };
             for (int r = 0; r < rounds; ++r) {
-                std::uint64_t current = ref.load(std::memory_order_acquire);
-                if (detail::claim_word::is_claimed(current)) {
+                std::uint64_t replaced = 0;
+                if (protocol::try_claim(ref, me, alive, replaced) != protocol::claim_outcome::claimed) {
                     continue;
                 }
-                const std::uint64_t mine = detail::claim_word::next_claim(current);
-                if (ref.compare_exchange_strong(current, mine, std::memory_order_acq_rel)) {
-                    if (owners.fetch_add(1) != 0) {
-                        ++violations;
-                    }
-                    owners.fetch_sub(1);
-                    std::uint64_t expected = mine;
-                    ref.compare_exchange_strong(expected, detail::claim_word::released(mine),
-                                                std::memory_order_acq_rel);
+                if (replaced != 0) {
+                    takeovers.fetch_add(1);
+                }
+                if (owners.fetch_add(1) != 0) {
+                    ++violations;
+                }
+                const bool dies = t == 0 && r == rounds / 2;
+                owners.fetch_sub(1);
+                if (dies) {
+                    dead[0].store(true); // holds the word, and is gone
+                    return;
+                }
+                if (!protocol::release_claim(ref, me)) {
+                    ++violations;
                 }
             }
         });
@@ -281,5 +298,6 @@ TEST_CASE("threads: a claim word has one owner per generation", "[native][notify
         t.join();
     }
     CHECK(violations == 0);
-    CHECK_FALSE(detail::claim_word::is_claimed(word));
+    CHECK(takeovers <= 1); // the dead owner's word, once (if anyone came after the death)
+    CHECK((word == 0 || word == protocol::pack({100, 7})));
 }

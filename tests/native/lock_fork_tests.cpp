@@ -257,7 +257,7 @@ TEST_CASE("forked processes share the robust lock; some are SIGKILLed holding it
     shared_region region(sizeof(rw::header));
     auto& header = *reinterpret_cast<rw::header*>(region.header());
     native::environment init_env;
-    REQUIRE(rw::initialize(header, native::current_identity(), 1s, 100ms, init_env) == errc{});
+    REQUIRE(rw::initialize(header, native::current_identity(), init_env) == errc{});
     // Child 0 dies writing, child 4 dies reading, each a third of the way through.
     const auto die_at = [](int k) { return k == 0 || k == 4 ? ops_per_child / 3 : ~std::uint64_t{0}; };
     const auto statuses = run_children([&](int k) {
@@ -329,7 +329,7 @@ TEST_CASE("forked processes SIGKILLed at each step of the protocol: the survivor
     shared_region region(sizeof(rw::header));
     auto& header = *reinterpret_cast<rw::header*>(region.header());
     native::environment init_env;
-    REQUIRE(rw::initialize(header, native::current_identity(), 1s, 100ms, init_env) == errc{});
+    REQUIRE(rw::initialize(header, native::current_identity(), init_env) == errc{});
     void* notes_memory = ::mmap(nullptr, sizeof(death_note) * children, PROT_READ | PROT_WRITE,
                                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     REQUIRE(notes_memory != MAP_FAILED);

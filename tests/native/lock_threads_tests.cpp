@@ -199,7 +199,7 @@ void hammer_robust(bool one_process)
     auto header = std::make_unique<rw::header>();
     std::memset(header.get(), 0, sizeof(rw::header));
     native::environment init_env(&native::always_alive);
-    REQUIRE(rw::initialize(*header, {1, 1}, 1s, 100ms, init_env) == errc{});
+    REQUIRE(rw::initialize(*header, {1, 1}, init_env) == errc{});
     protected_data data;
     occupancy inside;
     std::atomic<int> failures{0};
@@ -265,7 +265,7 @@ TEST_CASE("threads that die holding the robust lock are cleared exactly once, an
     auto header = std::make_unique<rw::header>();
     std::memset(header.get(), 0, sizeof(rw::header));
     native::environment init_env(&thread_alive);
-    REQUIRE(rw::initialize(*header, {1, 1}, 1s, 2ms, init_env) == errc{});
+    REQUIRE(rw::initialize(*header, {1, 1}, init_env) == errc{});
     protected_data data;
     occupancy inside;
     std::atomic<int> failures{0};
@@ -350,12 +350,16 @@ TEST_CASE("threads that die holding the robust lock are cleared exactly once, an
     CHECK(failures.load() == 0);
     CHECK(inside.violations.load() == 0);
     CHECK(deaths.load() == 5);
-    CHECK(told.load() >= 3); // at least the writer that took over from each dead writer
     // The last dead holders may not have been waited for by anyone; one final acquisition
     // clears whatever is left, then every holder ever killed has been cleared exactly once.
     native::environment env(&thread_alive);
     const auto last = rw::lock_exclusive(*header, {999, 1}, acquire_mode::wait_for(10s), 2ms, env);
     REQUIRE(last.error == errc{});
+    // What the protocol guarantees: the first acquisition after each writer's death is told.
+    // Those acquisitions are distinct (the next death needs an acquisition after the previous
+    // one), but the one after the last death may be this final lock, when a writer's death was
+    // the last acquisition of the run and nobody was left to be told.
+    CHECK(told.load() + (last.owner_died ? 1 : 0) >= 3);
     const auto state = rw::inspect(*header);
     CHECK(state.recoveries == 5);
     CHECK(state.readers == 0);

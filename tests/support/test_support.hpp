@@ -309,6 +309,7 @@ public:
     }
 
     std::optional<DWORD> wait(std::chrono::milliseconds timeout = child_timeout) { return process_.wait(timeout); }
+    void kill(DWORD exit_code = 999) { process_.kill(exit_code); }
     bool running() const { return process_.running(); }
     HANDLE handle() const noexcept { return process_.handle(); }
     void close_stdin() { stdin_writer_.reset(); }

@@ -345,6 +345,84 @@ TEST_CASE("frame_service run publishes in the foreground until its duration ends
     CHECK_FALSE(file_exists(index));
 }
 
+TEST_CASE("the service restarts while a reader holds its channel, after a clean stop and after a crash",
+          "[frame_service][cotenant]")
+{
+    const std::string basename = "rs" + std::to_string(::GetCurrentProcessId()) + "_" + test::unique_name("f").substr(12);
+    const temp_directory dir;
+    const std::vector<std::string> common = {"run", "--namespace", "local", "--basename", basename, "--sources", "1",
+                                             "--width", "32", "--height", "16", "--format", "gray8", "--fps", "50",
+                                             "--index-dir", dir.utf8()};
+    const auto with = [&](std::vector<std::string> extra) {
+        std::vector<std::string> args = common;
+        args.insert(args.end(), extra.begin(), extra.end());
+        return args;
+    };
+    const std::string channel = basename + "_0";
+    // The next frame, through whatever a restart shows the reader meanwhile (writer_gone,
+    // end_of_stream): each take is bounded, and the whole wait is bounded too.
+    const auto first_frame_after = [](frame_reader& r, std::vector<std::byte>& out) {
+        const auto give_up = std::chrono::steady_clock::now() + 120s;
+        std::error_code ec;
+        for (;;) {
+            const frame_info got = r.take(out, acquire_mode::wait_for(1s), ec);
+            if (!ec) {
+                return got;
+            }
+            CAPTURE(ec.message());
+            REQUIRE((ec == errc::writer_gone || ec == errc::end_of_stream || ec == errc::timeout));
+            REQUIRE(std::chrono::steady_clock::now() < give_up);
+            if (ec != errc::timeout) {
+                ::Sleep(10);
+            }
+        }
+    };
+    auto first = run_service_exe(with({"--duration", "60"}));
+    frame_reader reader;
+    REQUIRE(test::eventually([&] {
+        std::error_code ec;
+        reader = frame_reader::open(local(channel), {.access = access_mode::read_only}, ec);
+        return !ec;
+    }));
+    std::vector<std::byte> frame(reader.max_frame_size());
+    const std::uint64_t before = reader.take(frame, acquire_mode::wait_for(60s)).sequence;
+
+    // 1. A crash: the service's process ends without closing. The reader holds the channel (the
+    // section lives on), learns that the writer is gone, and the service starts again at once.
+    first.kill();
+    std::error_code ec;
+    frame_info info;
+    do {
+        info = reader.take(frame, acquire_mode::wait_for(10s), ec);
+    } while (!ec);
+    CHECK(ec == errc::writer_gone);
+    CHECK(reader.writer_state() == writer_status::gone);
+    auto second = run_service_exe(with({"--duration", "2"}));
+    info = first_frame_after(reader, frame);
+    CHECK(info.sequence > before); // sequences continue across the restart
+    CHECK(reader.writer_state() == writer_status::active);
+    const finished ran = run_to_end(std::move(second));
+    CHECK(ran.code == 0);
+    CHECK(contains(ran.out, "took over Local\\" + channel));
+
+    // 2. A clean stop (the run above ended): the reader sees the end of the stream, and a third
+    // run takes the channel over again while the reader still holds it.
+    std::uint64_t last = info.sequence;
+    do {
+        info = reader.take(frame, acquire_mode::wait_for(10s), ec);
+        if (!ec) {
+            last = info.sequence;
+        }
+    } while (!ec);
+    CHECK(ec == errc::end_of_stream);
+    auto third = run_service_exe(with({"--duration", "2"}));
+    info = first_frame_after(reader, frame);
+    CHECK(info.sequence > last);
+    const finished ran3 = run_to_end(std::move(third));
+    CHECK(ran3.code == 0);
+    CHECK(contains(ran3.out, "took over Local\\" + channel));
+}
+
 TEST_CASE("bad arguments fail with a clear message and install nothing", "[frame_service]")
 {
     const std::string name = "winmmf_test_bad" + std::to_string(::GetCurrentProcessId());

@@ -143,10 +143,10 @@ std::vector<ace> expected_dacl(security_preset preset, const std::string& creato
         return {allow(GENERIC_ALL, creator)};
     case security_preset::service_writes_users_read:
         return {allow(GENERIC_ALL, creator), allow(GENERIC_ALL, system_sid),
-                allow(GENERIC_READ | SYNCHRONIZE, authenticated_users_sid)};
+                allow(GENERIC_READ, authenticated_users_sid)};
     case security_preset::service_writes_users_read_write:
         return {allow(GENERIC_ALL, creator), allow(GENERIC_ALL, system_sid),
-                allow(GENERIC_READ | GENERIC_WRITE | SYNCHRONIZE, authenticated_users_sid)};
+                allow(GENERIC_READ | GENERIC_WRITE, authenticated_users_sid)};
     }
     FAIL("unknown preset");
     return {};
@@ -216,7 +216,9 @@ TEST_CASE("each preset is stored on the section, event and mutex as specified", 
     CHECK(ev.label == expected_label(label));
     if (preset != security_preset::current_user_only) {
         const DWORD waiter = rights_of(ev, authenticated_users_sid);
-        CHECK((waiter & SYNCHRONIZE) != 0); // users can wait for a frame
+        // Users may not wait on somebody else's event: an auto-reset event's wake-up goes to one
+        // waiter, and a co-tenant that may wait could take it from its owner.
+        CHECK((waiter & SYNCHRONIZE) == 0);
         CHECK(((waiter & EVENT_MODIFY_STATE) != 0) == (preset == security_preset::service_writes_users_read_write));
     }
 
@@ -225,7 +227,7 @@ TEST_CASE("each preset is stored on the section, event and mutex as specified", 
     const object_security mx = read_security(mutex.get(), mutex_mapping());
     CHECK(mx.dacl == expected_dacl(preset, me, mutex_mapping()));
     if (preset != security_preset::current_user_only) {
-        CHECK((rights_of(mx, authenticated_users_sid) & SYNCHRONIZE) != 0);
+        CHECK((rights_of(mx, authenticated_users_sid) & SYNCHRONIZE) == 0);
     }
 }
 
@@ -263,8 +265,7 @@ TEST_CASE("from_preset_for builds the descriptor of another creator", "[security
     auto m = memory_mapped_file::create(local(name), 100, {.security_attributes = sd.attributes()});
     const GENERIC_MAPPING sm = section_mapping();
     const std::vector<ace> expected = {{ACCESS_ALLOWED_ACE_TYPE, mapped(GENERIC_ALL, sm), system_sid},
-                                       {ACCESS_ALLOWED_ACE_TYPE, mapped(GENERIC_READ | SYNCHRONIZE, sm),
-                                        authenticated_users_sid}};
+                                       {ACCESS_ALLOWED_ACE_TYPE, mapped(GENERIC_READ, sm), authenticated_users_sid}};
     CHECK(read_security(m.native_handle(), sm).dacl == expected);
 
     std::error_code ec;
