@@ -450,10 +450,11 @@ TEST_CASE("publish a small frame while the notification sibling holds garbage", 
 {
     const std::string channel = bench_name("frame-scribbled");
     auto writer = frame_writer::create(local(channel), {.max_frame_size = 64});
-    // What somebody who may write "<channel>#notify" can do: announce all 64 slots, owned by
-    // nobody (no slot has an event, so every open fails with ERROR_FILE_NOT_FOUND).
+    // What somebody who may write the channel's notification sibling can do: announce all 64
+    // slots, owned by nobody (no slot has an event, so every open fails with
+    // ERROR_FILE_NOT_FOUND).
     detail::unique_handle sibling(
-        ::OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, test::widen("Local\\" + channel + "#notify").c_str()));
+        ::OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, writer.notification_name().c_str()));
     REQUIRE(sibling);
     detail::unique_view view(::MapViewOfFile(sibling.get(), FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0));
     REQUIRE(view);
@@ -463,13 +464,13 @@ TEST_CASE("publish a small frame while the notification sibling holds garbage", 
 
     std::vector<std::wstring> missing;
     for (int i = 0; i < 64; ++i) {
-        missing.push_back(test::widen("Local\\" + bench_name("no-such-event") + "#wait" + std::to_string(i)));
+        missing.push_back(test::widen("Local\\" + bench_name("no-such-event") + "w" + std::to_string(i)));
     }
     BENCHMARK(names::wake_raw_opens)
     {
         int found = 0;
         for (const std::wstring& name : missing) {
-            if (HANDLE h = ::OpenEventW(EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, name.c_str())) {
+            if (HANDLE h = ::OpenEventW(EVENT_MODIFY_STATE, FALSE, name.c_str())) {
                 ::CloseHandle(h);
                 ++found;
             }

@@ -82,11 +82,15 @@ WINMMF_C_SAME(WINMMF_E_WRITER_GONE, writer_gone);
 WINMMF_C_SAME(WINMMF_E_BUFFER_TOO_SMALL, buffer_too_small);
 WINMMF_C_SAME(WINMMF_E_FRAME_OVERWRITTEN, frame_overwritten);
 WINMMF_C_SAME(WINMMF_E_TOO_MANY_WAITERS, too_many_waiters);
+WINMMF_C_SAME(WINMMF_E_UNCOMMITTED_VIEW, uncommitted_view);
+WINMMF_C_SAME(WINMMF_E_FOREIGN_OWNER, foreign_owner);
+WINMMF_C_SAME(WINMMF_E_GEOMETRY_MISMATCH, geometry_mismatch);
+WINMMF_C_SAME(WINMMF_E_FRAME_ABANDONED, frame_abandoned);
 #undef WINMMF_C_SAME
 
 // The last errc the header knows. A value appended to errc later maps to a negative status the
 // header does not name yet, which winmmf_error_message still describes.
-constexpr int last_named_errc = static_cast<int>(errc::too_many_waiters);
+constexpr int last_named_errc = static_cast<int>(errc::frame_abandoned);
 constexpr int winmmf_range_end = -999; // -1 ... -999: winmmf::errc
 
 int status_of(const std::error_code& ec) noexcept

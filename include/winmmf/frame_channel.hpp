@@ -1089,6 +1089,17 @@ public:
     {
         return is_open() ? core_->writer_state() : writer_status::closed;
     }
+    // The process id the writer role names (its holder's, or the last holder's if that one
+    // died); 0 when no writer holds it. For diagnostics: by itself an id says nothing about
+    // liveness (writer_state() does).
+    std::uint32_t writer_process_id() const noexcept
+    {
+        if (!is_open()) {
+            return 0;
+        }
+        const std::uint64_t w = core_->view.writer_word().load(std::memory_order_acquire);
+        return protocol::is_identity(w) ? protocol::owner_of(w).pid : 0;
+    }
 
     // ---- copying out ---------------------------------------------------------------------
 

@@ -110,6 +110,10 @@ enum winmmf_status {
     WINMMF_E_BUFFER_TOO_SMALL = -35,
     WINMMF_E_FRAME_OVERWRITTEN = -36,
     WINMMF_E_TOO_MANY_WAITERS = -37,
+    WINMMF_E_UNCOMMITTED_VIEW = -38,  /* a section reserved, not committed: not made by winmmf */
+    WINMMF_E_FOREIGN_OWNER = -39,     /* another account created the object first: not taken over */
+    WINMMF_E_GEOMETRY_MISMATCH = -40, /* a frame channel of another frame size or slot count */
+    WINMMF_E_FRAME_ABANDONED = -41,   /* a frame slot abandoned by a later begin_frame */
 
     /* this C layer */
     WINMMF_E_INVALID_ARGUMENT = -1000, /* a required pointer was NULL, or flags are unknown */

@@ -261,7 +261,7 @@ static void test_version_and_messages(void)
     /* Every status the header names has a message of its own. */
     {
         int status;
-        for (status = WINMMF_E_EMPTY_NAME; status >= WINMMF_E_TOO_MANY_WAITERS; --status) {
+        for (status = WINMMF_E_EMPTY_NAME; status >= WINMMF_E_FRAME_ABANDONED; --status) {
             winmmf_error_message(status, text, sizeof text);
             if (strstr(text, "unknown") != NULL || text[0] == '\0') {
                 fprintf(stderr, "status %d has no message: \"%s\"\n", status, text);

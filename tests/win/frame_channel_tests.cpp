@@ -156,6 +156,55 @@ TEST_CASE("bad configurations and bad calls get their own errors", "[channel]")
     CHECK(ec == errc::not_open);
 }
 
+TEST_CASE("a second begin_frame abandons the first slot, which then publishes nothing", "[channel]")
+{
+    const std::string name = test::unique_name("abandon");
+    auto w = frame_writer::create(local(name), {.max_frame_size = 64});
+    auto r = frame_reader::open(local(name));
+    std::vector<std::byte> out(64);
+    frame_info info;
+    std::error_code ec;
+
+    // Both slots share one buffer: the stale one must never publish what the new one half-wrote.
+    frame_slot s1 = w.begin_frame();
+    std::memset(s1.bytes().data(), 0x11, 64);
+    frame_slot s2 = w.begin_frame();
+    CHECK(s2.bytes().data() == s1.bytes().data());
+    std::memset(s2.bytes().data(), 0x22, 32); // half-written
+    CHECK(s1.publish(64, {}, ec) == 0);
+    CHECK(ec == errc::frame_abandoned);
+    CHECK_FALSE(s1); // spent
+    CHECK(w.published() == 0);
+    CHECK_FALSE(r.try_take(out, info, ec)); // nothing was published
+    CHECK_FALSE(ec);
+    std::memset(s2.bytes().data() + 32, 0x22, 32);
+    CHECK(s2.publish(64) == 1);
+    REQUIRE(r.try_take(out, info, ec));
+    CHECK(out[63] == std::byte{0x22});
+
+    // publish() of a copied frame abandons a slot begun before it, too; the throwing form says so.
+    frame_slot s3 = w.begin_frame();
+    std::vector<std::byte> frame(64, std::byte{0x33});
+    CHECK(w.publish(frame) == 2);
+    try {
+        (void)s3.publish(64);
+        FAIL("no exception");
+    } catch (const std::system_error& e) {
+        CHECK(e.code() == errc::frame_abandoned);
+    }
+    CHECK(w.published() == 2);
+    REQUIRE(r.try_take(out, info, ec));
+    CHECK(info.sequence == 2);
+    CHECK(out[0] == std::byte{0x33});
+
+    // A slot that was published cannot publish again.
+    frame_slot s4 = w.begin_frame();
+    frame_slot copy = std::move(s4);
+    CHECK(copy.publish(8) == 3);
+    CHECK(s4.publish(8, {}, ec) == 0);
+    CHECK(ec == errc::not_open); // moved from
+}
+
 TEST_CASE("only one writer at a time; a new writer continues the sequence", "[channel][multiprocess]")
 {
     const std::string name = test::unique_name("one-writer");

@@ -736,13 +736,15 @@ std::string describe_channel(const resolved_name& name)
                                                        : "newest is #" + std::to_string(reader.published())) + "\n";
     switch (reader.writer_state()) {
     case writer_status::active:
-        text += "writer:    a running process holds the writer role\n";
+        text += "writer:    a running process holds the writer role (process " +
+                std::to_string(reader.writer_process_id()) + ")\n";
         break;
     case writer_status::closed:
         text += "writer:    none (closed, or never opened)\n";
         break;
     case writer_status::gone:
-        text += "writer:    its process ended without closing the channel\n";
+        text += "writer:    its process (" + std::to_string(reader.writer_process_id()) +
+                ") ended without closing the channel; a new writer may take it over\n";
         break;
     }
     text += "readers:   " + std::to_string(reader.readers_waiting()) + " waiting for a frame now\n";
