@@ -17,6 +17,7 @@
 
 #include <winmmf/detail/process.hpp>
 #include <winmmf/detail/section_errors.hpp>
+#include <winmmf/detail/token.hpp>
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/error.hpp>
 #include <winmmf/name.hpp>
@@ -285,6 +286,22 @@ struct owner_sid {
     }
 };
 
+// Copies a SID into an owner_sid.
+inline bool copy_owner(PSID sid, owner_sid& out) noexcept
+{
+    out = owner_sid{};
+    if (sid == nullptr || !::IsValidSid(sid)) {
+        return false;
+    }
+    const DWORD length = ::GetLengthSid(sid);
+    if (length > out.bytes.size() || !::CopySid(length, out.bytes.data(), sid)) {
+        return false;
+    }
+    out.size = length;
+    out.present = true;
+    return true;
+}
+
 // The owner of the object behind `handle`, which must have READ_CONTROL.
 inline std::error_code object_owner(HANDLE handle, owner_sid& out) noexcept
 {
@@ -296,13 +313,7 @@ inline std::error_code object_owner(HANDLE handle, owner_sid& out) noexcept
     if (status != ERROR_SUCCESS) {
         return win32_error(status);
     }
-    if (owner != nullptr && ::IsValidSid(owner)) {
-        const DWORD length = ::GetLengthSid(owner);
-        if (length <= out.bytes.size() && ::CopySid(length, out.bytes.data(), owner)) {
-            out.size = length;
-            out.present = true;
-        }
-    }
+    copy_owner(owner, out);
     ::LocalFree(sd);
     return {};
 }
@@ -345,11 +356,20 @@ inline std::uint64_t random_nonce() noexcept
     return value;
 }
 
-// The owner that objects created with `sa` get: found by creating one (an unnamed object may
-// have no security descriptor, so a named event with a random name), once per call. The
-// reference every "is this object ours?" check compares against.
+// The owner that objects created with `sa` get: the owner its descriptor names, if any; else the
+// one the kernel assigns, found by creating an object (an unnamed object may have no descriptor
+// at all, so a named event with a random name, closed at once); else, where even that is
+// refused (a sandbox without a Local\ namespace), the token's default owner. The reference every
+// "is this object ours?" check compares against.
 inline std::error_code owner_of_new_objects(SECURITY_ATTRIBUTES* sa, owner_sid& out) noexcept
 {
+    if (sa != nullptr && sa->lpSecurityDescriptor != nullptr) {
+        PSID owner = nullptr;
+        BOOL defaulted = FALSE;
+        if (::GetSecurityDescriptorOwner(sa->lpSecurityDescriptor, &owner, &defaulted) && owner != nullptr) {
+            return copy_owner(owner, out) ? std::error_code{} : win32_error(ERROR_INVALID_SID);
+        }
+    }
     wchar_t name[48] = L"Local\\winmmf-owner-probe-";
     std::size_t n = 0;
     while (name[n] != L'\0') {
@@ -361,10 +381,20 @@ inline std::error_code owner_of_new_objects(SECURITY_ATTRIBUTES* sa, owner_sid& 
     }
     name[n] = L'\0';
     const unique_handle probe(::CreateEventW(sa, TRUE, FALSE, name));
-    if (!probe) {
-        return last_error();
+    if (probe) {
+        return object_owner(probe.get(), out);
     }
-    return object_owner(probe.get(), out);
+    std::error_code ec;
+    const unique_handle token = open_effective_token(TOKEN_QUERY, ec);
+    if (ec) {
+        return ec;
+    }
+    const unique_local<void> info = token_information(token.get(), TokenOwner, ec);
+    if (ec) {
+        return ec;
+    }
+    return copy_owner(static_cast<const TOKEN_OWNER*>(info.get())->Owner, out) ? std::error_code{}
+                                                                                : win32_error(ERROR_INVALID_SID);
 }
 
 // ---- the handshake on a mapped section -------------------------------------------------------------
