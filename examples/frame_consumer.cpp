@@ -108,7 +108,7 @@ int main(int argc, char** argv)
         for (;;) {
             std::error_code ec;
             // Read access to the frames is all a consumer needs, even to sleep between them:
-            // it waits on the channel's notification, "<name>#notify", not in the frames.
+            // it waits on the channel's notification sibling, "<name>#<nonce>", not in the frames.
             reader = winmmf::frame_reader::open(winmmf::local(o.name),
                                                 {.access = winmmf::access_mode::read_only}, ec);
             if (!ec) {

@@ -104,7 +104,7 @@ public:
         case errc::read_only:
             return "the mapping was opened read-only: writing, and taking a lock that must "
                    "update the lock word, are refused (for a frame reader: this account may not "
-                   "write the channel's notification, <name>#notify, so it can poll but not sleep)";
+                   "write the channel's notification sibling, <name>#<nonce>, so it can poll but not sleep)";
         case errc::read_locked:
             return "the lock is held by one or more readers";
         case errc::write_locked:

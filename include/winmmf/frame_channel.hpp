@@ -21,7 +21,7 @@
 // copies (or reads in place) and keeps the bytes only if the stamp did not move meanwhile. A
 // reader therefore never gets a torn frame, the writer never waits for anybody, and a reader
 // that crashes holds nothing. Readers sleep on the channel's notification (notify.hpp), whose
-// waiter slots live in a sibling mapping, "<name>#notify", secured on its own: a service can
+// waiter slots live in a sibling mapping, "<name>#<nonce>", secured on its own: a service can
 // give users read-only frames and still let them sleep until the next frame:
 //
 //   auto frames = winmmf::security_descriptor::from_preset(winmmf::security_preset::service_writes_users_read);
@@ -103,7 +103,7 @@ struct channel_config {
 struct reader_options {
     // read_only maps the frames with FILE_MAP_READ, which is all a reader needs: the frames of
     // a service that grants users read access only. Blocking waits do not write the frames;
-    // they announce themselves in the channel's notification sibling ("<name>#notify"), which
+    // they announce themselves in the channel's notification sibling ("<name>#<nonce>"), which
     // open() maps read-write when its descriptor allows. Where it does not, blocking waits fail
     // with errc::read_only and taking by polling (try_take, spin) still works; can_wait() says
     // which.

@@ -64,7 +64,7 @@ inline constexpr word_type make_marker(word_type tag24) noexcept
 inline constexpr word_type robust_layout_marker = make_marker(0x524F42);  // "ROB"
 inline constexpr word_type channel_layout_marker = make_marker(0x43484E); // "CHN"
 inline constexpr word_type notify_layout_marker = make_marker(0x4E5446);  // "NTF"
-// A frame channel's notification sibling ("<channel>#notify": its waiter slots, secured apart
+// A frame channel's notification sibling ("<channel>#<nonce>": its waiter slots, secured apart
 // from the frames so that read-only readers can still sleep).
 inline constexpr word_type channel_notify_marker = make_marker(0x434E54); // "CNT"
 static_assert(robust_layout_marker != uninitialized_value);

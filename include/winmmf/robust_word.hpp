@@ -88,8 +88,9 @@ inline constexpr std::uint16_t no_slot = 0xFFFF;
 // 1: no summary, writers scanned every slot. 2: the occupied summary. 3: the same words, created
 // and opened by protocol/section.hpp's handshake (the creator names itself in init before its
 // marker appears, so a slow creator is never taken over). Processes of different versions
-// refuse each other's mappings (attach): a version 1 reader does not set summary bits, and a
-// version 2 opener would take a stalled version 3 creator over.
+// refuse each other's mappings (attach): a version 1 reader does not set summary bits, and
+// versions 2 and 3 create differently (a version 2 creator shows its marker before naming
+// itself, which version 3 reads as a state no step leaves).
 inline constexpr std::uint32_t layout_version = 3;
 // Bit 63 keeps it apart from every identity; the low bits name the layout, so a future
 // layout is told apart from a corrupt word (ready_family).

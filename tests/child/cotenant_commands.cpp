@@ -55,16 +55,21 @@ int squat_guessable(const args& a)
     const object_name sibling = channel.with_suffix(u"#notify", ec);
     held.emplace_back(::CreateFileMappingW(INVALID_HANDLE_VALUE, foreign_attributes(), PAGE_READWRITE, 0, 4096,
                                            sibling.c_str()));
-    const auto event = [&](const std::string& suffix) {
-        const std::wstring name = wide(channel) + test::widen(suffix);
+    // (Suffixes built with wide appends: GCC 12's -Wrestrict misfires on `"literal" +
+    // std::to_string(n)` at -O3 for i686.)
+    const auto event = [&](const wchar_t* tag, int n, const wchar_t* tail) {
+        std::wstring name = wide(channel);
+        name += tag;
+        name += std::to_wstring(n);
+        name += tail;
         held.emplace_back(::CreateEventW(foreign_attributes(), FALSE, FALSE, name.c_str()));
     };
     for (int g = 1; g <= 8; ++g) {
-        event("#writer0." + std::to_string(g));
+        event(L"#writer0.", g, L"");
     }
     for (int i = 0; i < 64; ++i) {
-        event("#wait" + std::to_string(i));
-        event("#live" + std::to_string(i) + ".1");
+        event(L"#wait", i, L"");
+        event(L"#live", i, L".1");
     }
     for (const auto& h : held) {
         if (!h) {

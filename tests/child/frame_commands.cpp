@@ -271,7 +271,7 @@ int frame_secured_take(const args& a)
 }
 
 // notify-garbage <scope> <channel> <ms> <waiters|marker|version>: somebody who may write the
-// channel's notification sibling ("<channel>#notify"), and abuses it, through a raw view:
+// channel's notification sibling ("<channel>#<nonce>"), and abuses it, through a raw view:
 //   waiters  for <ms> ms, random values into the waiting mask and every slot's claim word,
 //            as fast as it can; leaves every bit of the mask set and the claim words random.
 //            Meanwhile a mutex squats the name of slot 63's wait event ("<channel>#wait63"),

@@ -18,7 +18,9 @@
 #include "channel_fixtures.hpp"
 #include <test_support.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <thread>
 #include <vector>
@@ -108,6 +110,40 @@ TEST_CASE("co-tenant: a reader that squats the current sibling's waiter events c
     sleeper.join();
     CHECK_FALSE(ec);
     CHECK(info.sequence == 2);
+}
+
+TEST_CASE("co-tenant: with write access to the frames, pointing readers at a sibling of its own costs them sleeping",
+          "[cotenant][channel]")
+{
+    const std::string name = test::unique_name("ct-repoint");
+    auto w = frame_writer::create(local(name), {.max_frame_size = 4096});
+    // A well-formed sibling, but made by another account, under a nonce of the co-tenant's choice.
+    const auto foreign = security_descriptor::from_sddl("O:SYG:SYD:(A;;GA;;;WD)");
+    constexpr std::uint64_t nonce = 0x0123456789abcdefull;
+    object_name planted_name;
+    REQUIRE_FALSE(detail::sibling_name(w.name(), nonce, planted_name));
+    detail::mapped_section planted;
+    REQUIRE_FALSE(detail::open_sibling(detail::open_mode::create_only, planted_name, true,
+                                       {.security_attributes = foreign.attributes()}, planted));
+    const detail::unique_view raw(::MapViewOfFile(
+        detail::unique_handle(::OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, w.name().c_str())).get(),
+        FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0));
+    REQUIRE(raw);
+    std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(
+                                       raw.get() + frame_layout::control_offset +
+                                       offsetof(frame_layout::channel_control, sibling)))
+        .store(nonce);
+    // A reader follows the header, finds a sibling that is not the channel's owner's, and does
+    // without it: no sleeping, and the frames as ever.
+    auto r = frame_reader::open(local(name), {.access = access_mode::read_only});
+    CHECK_FALSE(r.can_wait());
+    CHECK(r.wait_refusal() == errc::foreign_owner);
+    std::vector<std::byte> buffer(4096);
+    std::error_code ec;
+    r.take(buffer, acquire_mode::wait_for(10s), ec);
+    CHECK(ec == errc::foreign_owner);
+    const std::uint64_t next = publish_pattern(w, buffer);
+    CHECK(r.take(buffer, acquire_mode::spin_forever()).sequence == next);
 }
 
 TEST_CASE("co-tenant: after the writer dies, re-created names and pinned handles do not make it look alive",
