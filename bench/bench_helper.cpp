@@ -9,7 +9,7 @@
 #include "bench_common.hpp"
 
 #include <winmmf/frame_channel.hpp>
-#include <winmmf/notify.hpp>
+#include <winmmf/notification.hpp>
 
 #include <shellapi.h>
 

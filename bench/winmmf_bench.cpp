@@ -14,7 +14,7 @@
 #include "bench_common.hpp"
 
 #include <winmmf/frame_channel.hpp>
-#include <winmmf/notify.hpp>
+#include <winmmf/notification.hpp>
 #include <winmmf/winmmf.hpp>
 #if __has_include(<winmmf/robust_lock.hpp>)
 #include <winmmf/robust_lock.hpp>
@@ -421,7 +421,7 @@ TEST_CASE("write and read a 1080p RGB frame", "[frame]")
     frame_info info;
     std::error_code ec;
     for (std::uint32_t i = 0; i < writer.slot_count(); ++i) {
-        frame_slot slot = writer.begin_frame();
+        writable_frame slot = writer.begin_frame();
         slots.push_back(slot.bytes().data());
         std::memcpy(slot.bytes().data(), src.data(), src.size());
         slot.publish(src.size(), meta);
@@ -458,9 +458,9 @@ TEST_CASE("publish a small frame while the notification sibling holds garbage", 
     REQUIRE(sibling);
     detail::unique_view view(::MapViewOfFile(sibling.get(), FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0));
     REQUIRE(view);
-    std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(view.get() + frame_layout::notify_header_size))
+    std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(view.get() + protocol::frame_layout::notify_header_size))
         .store(~std::uint64_t{0});
-    REQUIRE(writer.readers_waiting() == detail::max_waiters);
+    REQUIRE(writer.waiting() == protocol::max_waiters);
 
     std::vector<std::wstring> missing;
     for (int i = 0; i < 64; ++i) {

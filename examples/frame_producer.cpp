@@ -97,8 +97,7 @@ int main(int argc, char** argv)
     try {
         const std::uint32_t stride = o.width * 3;
         const std::size_t size = winmmf::frame_size(o.width, o.height, winmmf::pixel_format::rgb24);
-        auto writer = winmmf::frame_writer::create(winmmf::local(o.name),
-                                                   {.max_frame_size = size, .slots = o.slots});
+        auto writer = winmmf::frame_writer::create(winmmf::local(o.name), {.max_frame_size = size, .slots = o.slots});
         std::printf("producer: channel %s, %ux%u RGB (%zu bytes a frame), %u slots, %.0f fps for %.0f s\n",
                     writer.name().to_utf8().c_str(), o.width, o.height, size, writer.slot_count(), o.fps,
                     o.seconds);
@@ -108,10 +107,10 @@ int main(int argc, char** argv)
             std::printf("producer: waiting for %u consumers\n", o.readers);
             std::fflush(stdout);
             const auto give_up = steady_clock::now() + seconds(30);
-            while (writer.readers_waiting() < o.readers) {
+            while (writer.waiting() < o.readers) {
                 if (steady_clock::now() > give_up) {
                     std::fprintf(stderr, "producer: only %zu of %u consumers arrived; starting anyway\n",
-                                 writer.readers_waiting(), o.readers);
+                                 writer.waiting(), o.readers);
                     break;
                 }
                 ::Sleep(10);
@@ -125,7 +124,7 @@ int main(int argc, char** argv)
         std::uint64_t late = 0;
         for (std::uint64_t n = 0; n < frames; ++n) {
             const std::int64_t captured = winmmf::frame_clock::now().time_since_epoch().count();
-            winmmf::frame_slot slot = writer.begin_frame();
+            winmmf::writable_frame slot = writer.begin_frame();
             const std::uint64_t checksum = render(slot.bytes().first(size), slot.sequence());
             slot.publish(size, {.width = o.width, .height = o.height, .stride = stride,
                                 .format = winmmf::pixel_format::rgb24, .timestamp = captured,

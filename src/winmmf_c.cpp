@@ -13,7 +13,6 @@
 #include <winmmf/mapping.hpp>
 #include <winmmf/security.hpp>
 
-#include "name_syntax.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -148,7 +147,7 @@ int establish(disposition how, const char* name, std::size_t size, SECURITY_ATTR
         if (!handle) {
             return static_cast<int>(WINMMF_E_OUT_OF_MEMORY);
         }
-        const winmmf::name_ref ref = winmmf::interfaces::parse_name(std::string_view(name)).ref;
+        const winmmf::name_ref ref = winmmf::parse_name(std::string_view(name)).ref;
         std::error_code ec;
         switch (how) {
         case disposition::create:

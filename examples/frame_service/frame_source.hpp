@@ -4,7 +4,7 @@
 #pragma once
 
 #include <winmmf/detail/win32.hpp>
-#include <winmmf/frame_protocol.hpp>
+#include <winmmf/protocol/frame.hpp>
 
 #include <cstddef>
 #include <cstdint>

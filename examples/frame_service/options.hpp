@@ -8,7 +8,7 @@
 // option, the value and the source it came from.
 #pragma once
 
-#include <winmmf/frame_protocol.hpp>
+#include <winmmf/protocol/frame.hpp>
 
 #include <charconv>
 #include <cstdint>

@@ -9,7 +9,7 @@
 #include "options.hpp"
 #include "synthetic.hpp"
 
-#include <winmmf/frame_channel.hpp>
+#include <winmmf/frame_writer.hpp>
 #include <winmmf/security.hpp>
 
 #include <atomic>
@@ -49,7 +49,7 @@ inline bool pump(frame_source& source, winmmf::frame_writer& writer, HANDLE stop
     const frame_format f = source.format();
     std::error_code ec;
     for (;;) {
-        winmmf::frame_slot slot = writer.begin_frame(ec);
+        winmmf::writable_frame slot = writer.begin_frame(ec);
         if (ec) {
             log.error("publishing on " + writer.name().to_utf8() + ": " + ec.message());
             return false;
@@ -101,9 +101,7 @@ inline int publish_frames(const options& o, HANDLE stop, const logger& log)
         const frame_format f = sources[i]->format();
         // Created, or taken over from the previous run of the service: viewers that still hold
         // the channel keep it alive across a restart, and see the new frames continue it.
-        winmmf::frame_writer writer = winmmf::frame_writer::open_or_create(
-            name, {.max_frame_size = f.frame_size()}, {.security_attributes = frames_sd.attributes()},
-            {.security_attributes = notify_sd.attributes()}, ec);
+        winmmf::frame_writer writer = winmmf::frame_writer::open_or_create(name, {.max_frame_size = f.frame_size(), .security_attributes = frames_sd.attributes(), .notification_security_attributes = notify_sd.attributes()}, ec);
         if (ec) {
             log.error("cannot create or take over the channel " +
                       std::string(o.global_namespace ? "Global\\" : "Local\\") + object + ": " + ec.message());

@@ -1,13 +1,16 @@
-// winmmf/acquire.hpp - how long a lock call may wait, and the one retry loop that obeys it.
+// winmmf/acquire.hpp - how long a call may wait, and the one retry loop that obeys it.
 //
 // A lock held by another process can stay held for as long as that process likes (or
-// forever, if it died). So no call waits without the caller's consent: each acquire names
-// its mode, and the only unbounded mode is the explicitly named spin_forever().
+// forever, if it died). So no call waits without the caller's consent: each wait names its
+// mode, and the only unbounded mode is the explicitly named spin_forever(). A mode may also
+// carry a cancel_token (cancel_token.hpp): every wait of the library - locks, notifications,
+// frame readers - is cancelled the same way, through the mode it was given.
 #pragma once
 
 #include <winmmf/detail/backoff.hpp>
 #include <winmmf/error.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -16,6 +19,30 @@
 #include <system_error>
 
 namespace winmmf {
+
+namespace detail {
+
+// What a wait needs from a cancel_token: the flag, and (on Windows) the event a kernel wait can
+// wait on beside its own. cancel_token (cancel_token.hpp) is the one implementation; the pure
+// protocol code sees only this.
+class cancel_flag {
+public:
+    bool cancelled() const noexcept { return cancelled_.load(std::memory_order_acquire); }
+    // The manual-reset event that cancel() signals; null where there is none.
+    void* wait_handle() const noexcept { return wait_handle_; }
+
+protected:
+    cancel_flag() noexcept = default;
+    ~cancel_flag() = default;
+    void set(bool cancelled) noexcept { cancelled_.store(cancelled, std::memory_order_release); }
+    void set_wait_handle(void* handle) noexcept { wait_handle_ = handle; }
+
+private:
+    std::atomic<bool> cancelled_{false};
+    void* wait_handle_ = nullptr;
+};
+
+} // namespace detail
 
 class acquire_mode {
 public:
@@ -59,9 +86,20 @@ public:
         return {kind::spin, {}, std::numeric_limits<std::uint64_t>::max()};
     }
 
+    // The same mode, ended early with errc::cancelled once `cancel` is cancelled (from any
+    // thread). The token must outlive every wait given this mode.
+    constexpr acquire_mode with_cancel(const detail::cancel_flag& cancel) const noexcept
+    {
+        acquire_mode m = *this;
+        m.cancel_ = &cancel;
+        return m;
+    }
+
     constexpr kind how() const noexcept { return kind_; }
     constexpr std::chrono::nanoseconds timeout() const noexcept { return timeout_; }
     constexpr std::uint64_t max_tries() const noexcept { return max_tries_; }
+    constexpr const detail::cancel_flag* cancel() const noexcept { return cancel_; }
+    bool cancelled() const noexcept { return cancel_ != nullptr && cancel_->cancelled(); }
 
 private:
     constexpr acquire_mode(kind k, std::chrono::nanoseconds timeout, std::uint64_t tries) noexcept
@@ -71,6 +109,7 @@ private:
 
     std::chrono::nanoseconds timeout_;
     std::uint64_t max_tries_;
+    const detail::cancel_flag* cancel_ = nullptr;
     kind kind_;
 };
 
@@ -86,8 +125,13 @@ constexpr bool is_transient(errc e) noexcept
 
 namespace detail {
 
-// `start + timeout`, saturating: wait_for(hours::max()) means "practically forever", not an
-// overflow into the past.
+// The one deadline rule: `start + timeout`, saturating, so that wait_for(hours::max()) means
+// "practically forever" and never an overflow into the past. For the protocols' own clocks
+// (nanoseconds since any point, from their environment) and for the steady clock.
+constexpr std::chrono::nanoseconds deadline_after(std::chrono::nanoseconds start, std::chrono::nanoseconds timeout) noexcept
+{
+    return timeout < std::chrono::nanoseconds::max() - start ? start + timeout : std::chrono::nanoseconds::max();
+}
 inline std::chrono::steady_clock::time_point deadline_after(std::chrono::steady_clock::time_point start,
                                                             std::chrono::nanoseconds timeout) noexcept
 {
@@ -114,6 +158,8 @@ public:
     }
 
     acquire_mode::kind how() const noexcept { return mode_.how(); }
+    const acquire_mode& mode() const noexcept { return mode_; }
+    bool cancelled() const noexcept { return mode_.cancelled(); }
     bool blocking() const noexcept { return mode_.how() == acquire_mode::kind::wait; }
     bool spinning() const noexcept { return mode_.how() == acquire_mode::kind::spin; }
 
@@ -171,6 +217,9 @@ errc keep_trying(const acquire_mode& mode, Attempt& attempt, errc result) noexce
     budget.take_try();
     backoff pause;
     for (;;) {
+        if (mode.cancelled()) {
+            return errc::cancelled;
+        }
         if (budget.spinning()) {
             if (!budget.take_try()) {
                 last_refusal_slot() = result;

@@ -8,7 +8,7 @@
 
 #include <winmmf/acquire.hpp>
 #include <winmmf/error.hpp>
-#include <winmmf/lock_word.hpp>
+#include <winmmf/protocol/lock_word.hpp>
 
 #include <atomic>
 #include <concepts>
@@ -54,7 +54,7 @@ concept lock_policy =
 // leaves it held: use timeouts, and force_unlock() only when you know the holder is gone.
 class compatible_lock {
 public:
-    static constexpr std::size_t header_size = sizeof(lock_word::word_type);
+    static constexpr std::size_t header_size = sizeof(protocol::lock_word::word_type);
     static constexpr bool readers_write_header = true;
 
     compatible_lock() noexcept = default;
@@ -62,7 +62,7 @@ public:
     static compatible_lock initialize(std::byte* header, std::error_code& ec) noexcept
     {
         compatible_lock lock(header);
-        ec = lock_word::initialize(lock.word());
+        ec = protocol::lock_word::initialize(lock.word());
         return lock;
     }
 
@@ -71,11 +71,11 @@ public:
     static compatible_lock attach(std::byte* header, std::error_code& ec) noexcept
     {
         compatible_lock lock(header);
-        switch (lock_word::classify(lock.value())) {
-        case lock_word::state::foreign:
+        switch (protocol::lock_word::classify(lock.value())) {
+        case protocol::lock_word::state::foreign:
             ec = errc::wrong_lock_policy;
             break;
-        case lock_word::state::corrupt:
+        case protocol::lock_word::state::corrupt:
             ec = errc::corrupt_lock_word;
             break;
         default:
@@ -87,31 +87,31 @@ public:
 
     bool lock_shared(const acquire_mode& mode, std::error_code& ec) noexcept
     {
-        return finish(detail::acquire_with(mode, [this] { return lock_word::try_lock_read(word()); }), ec);
+        return finish(detail::acquire_with(mode, [this] { return protocol::lock_word::try_lock_read(word()); }), ec);
     }
 
-    void unlock_shared(std::error_code& ec) noexcept { finish(lock_word::unlock_read(word()), ec); }
+    void unlock_shared(std::error_code& ec) noexcept { finish(protocol::lock_word::unlock_read(word()), ec); }
 
     bool lock(const acquire_mode& mode, std::error_code& ec) noexcept
     {
-        return finish(detail::acquire_with(mode, [this] { return lock_word::try_lock_write(word()); }), ec);
+        return finish(detail::acquire_with(mode, [this] { return protocol::lock_word::try_lock_write(word()); }), ec);
     }
 
-    void unlock(std::error_code& ec) noexcept { finish(lock_word::unlock_write(word()), ec); }
+    void unlock(std::error_code& ec) noexcept { finish(protocol::lock_word::unlock_write(word()), ec); }
 
     // The raw word, for diagnostics (winmmf info) and tests.
-    lock_word::word_type value() const noexcept { return word().load(std::memory_order_acquire); }
+    protocol::lock_word::word_type value() const noexcept { return word().load(std::memory_order_acquire); }
 
     // Clears a lock whose holder is known to be gone (the process was killed, say), and
     // finishes an initialisation whose creator died. It writes the word without waiting for
     // the holder: if the holder is in fact alive, mutual exclusion is broken. A word that
     // belongs to another policy is left alone (errc::wrong_lock_policy). Returns the value
     // that was replaced.
-    lock_word::word_type force_unlock(std::error_code& ec) noexcept
+    protocol::lock_word::word_type force_unlock(std::error_code& ec) noexcept
     {
-        lock_word::word_type current = value();
+        protocol::lock_word::word_type current = value();
         do {
-            if (lock_word::classify(current) == lock_word::state::foreign) {
+            if (protocol::lock_word::classify(current) == protocol::lock_word::state::foreign) {
                 ec = errc::wrong_lock_policy;
                 return current;
             }
@@ -124,9 +124,9 @@ public:
 private:
     explicit compatible_lock(std::byte* header) noexcept : header_(header) {}
 
-    std::atomic_ref<lock_word::word_type> word() const noexcept
+    std::atomic_ref<protocol::lock_word::word_type> word() const noexcept
     {
-        return std::atomic_ref<lock_word::word_type>(*reinterpret_cast<lock_word::word_type*>(header_));
+        return std::atomic_ref<protocol::lock_word::word_type>(*reinterpret_cast<protocol::lock_word::word_type*>(header_));
     }
 
     static bool finish(errc result, std::error_code& ec) noexcept
@@ -160,9 +160,9 @@ public:
     // it (the robust lock's writer word is at offset 16), so such a mapping is refused.
     static no_lock attach(std::byte* header, std::error_code& ec) noexcept
     {
-        const auto word = std::atomic_ref<lock_word::word_type>(
-            *reinterpret_cast<lock_word::word_type*>(header)).load(std::memory_order_acquire);
-        if (lock_word::classify(word) == lock_word::state::foreign) {
+        const auto word = std::atomic_ref<protocol::lock_word::word_type>(
+            *reinterpret_cast<protocol::lock_word::word_type*>(header)).load(std::memory_order_acquire);
+        if (protocol::lock_word::classify(word) == protocol::lock_word::state::foreign) {
             ec = errc::wrong_lock_policy;
         } else {
             ec.clear();

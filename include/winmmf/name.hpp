@@ -228,4 +228,75 @@ private:
     name_scope scope_ = name_scope::local;
 };
 
+// ---- names as text ------------------------------------------------------------------------
+
+namespace detail {
+
+constexpr bool starts_with_nocase(std::string_view text, std::string_view prefix) noexcept
+{
+    if (text.size() < prefix.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < prefix.size(); ++i) {
+        char c = text[i];
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+        char p = prefix[i];
+        if (p >= 'A' && p <= 'Z') {
+            p = static_cast<char>(p - 'A' + 'a');
+        }
+        if (c != p) {
+            return false;
+        }
+    }
+    return true;
+}
+
+} // namespace detail
+
+struct parsed_name {
+    name_ref ref;
+    bool has_prefix; // false for a bare name, which took `default_scope`
+};
+
+// A name as people type it and tools print it, UTF-8: "Local\frames", "Global\cam0",
+// "Session\2\x", a bare "frames" (the default scope: Local\ unless told otherwise), or anything
+// else with a backslash, used exactly as given (name_scope::custom; the kernel decides whether
+// that namespace exists). The three prefixes are recognised without regard to ASCII case, for
+// the people who type them, and written back canonically; the kernel itself compares names
+// case-sensitively ("Name comparison is case sensitive", Object Names), so a name passed to the
+// API as custom("GLOBAL\\x") is not Global\\x. The object part is validated later, by
+// object_name, with the library's own errors. The returned name_ref points into `text`, which
+// must outlive it. `default_scope` and `default_session` apply to a bare name only (the tool's
+// --global / --session N).
+constexpr parsed_name parse_name(std::string_view text, name_scope default_scope = name_scope::local,
+                                 std::uint32_t default_session = 0) noexcept
+{
+    if (detail::starts_with_nocase(text, "local\\")) {
+        return {local(text.substr(6)), true};
+    }
+    if (detail::starts_with_nocase(text, "global\\")) {
+        return {global(text.substr(7)), true};
+    }
+    if (detail::starts_with_nocase(text, "session\\")) {
+        const std::string_view rest = text.substr(8);
+        std::uint64_t id = 0;
+        std::size_t digits = 0;
+        while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9' && digits < 10) {
+            id = id * 10 + static_cast<std::uint64_t>(rest[digits] - '0');
+            ++digits;
+        }
+        if (digits != 0 && digits < rest.size() && rest[digits] == '\\' && id <= 0xFFFFFFFFu) {
+            return {session(static_cast<std::uint32_t>(id), rest.substr(digits + 1)), true};
+        }
+        // "Session\abc\x" is not a session namespace; let the kernel judge it as given.
+        return {custom(text), true};
+    }
+    if (text.find('\\') != std::string_view::npos) {
+        return {custom(text), true};
+    }
+    return {name_ref(default_scope, text, default_session), false};
+}
+
 } // namespace winmmf

@@ -13,7 +13,7 @@
 #include <winmmf/detail/token.hpp>
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/error.hpp>
-#include <winmmf/win32_errors.hpp>
+#include <winmmf/protocol/win32_rules.hpp>
 
 #include <system_error>
 
@@ -38,7 +38,7 @@ inline privilege_state query_privilege(const wchar_t* name)
 
 // True if this process (or the thread's impersonation token) may create Global\ objects: it
 // holds SeCreateGlobalPrivilege, enabled. A process in session 0 needs no privilege for that,
-// whatever this says; see creates_in_global_namespace().
+// whatever this says; see protocol::creates_in_global_namespace().
 inline bool has_create_global_privilege(std::error_code& ec) noexcept
 {
     return query_privilege(create_global_privilege_name, ec) == privilege_state::enabled;

@@ -16,7 +16,7 @@
 // who we are, whether another process still runs, and how a waiter sleeps.
 //
 // The layout differs from WinMMF's: a 1024-byte header (user data starts at offset 1024)
-// whose first word is lock_word::robust_layout_marker. A WinMMF peer reads that word as
+// whose first word is protocol::lock_word::robust_layout_marker. A WinMMF peer reads that word as
 // "uninitialized" and never locks or writes; compatible_lock refuses it with
 // errc::wrong_lock_policy, and robust_lock refuses WinMMF mappings the same way.
 //
@@ -26,10 +26,11 @@
 #include <winmmf/acquire.hpp>
 #include <winmmf/detail/backoff.hpp>
 #include <winmmf/detail/process.hpp>
+#include <winmmf/detail/section.hpp>
 #include <winmmf/error.hpp>
 #include <winmmf/lock.hpp>
 #include <winmmf/mapping.hpp>
-#include <winmmf/robust_word.hpp>
+#include <winmmf/protocol/robust_word.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -41,36 +42,51 @@ namespace winmmf {
 namespace detail {
 
 // Read once per handle (robust_lock keeps it), not per lock call.
-inline robust_word::identity current_robust_identity() noexcept { return current_identity(); }
+inline protocol::robust_word::identity current_robust_identity() noexcept { return current_identity(); }
 
 // False only when the holder is certainly gone (detail/process.hpp).
-inline bool robust_holder_alive(robust_word::identity holder) noexcept { return process_alive(holder); }
+inline bool robust_holder_alive(protocol::robust_word::identity holder) noexcept { return process_alive(holder); }
 
 using robust_environment = win32_environment;
 
-// Whether this process may write at `address` (a read-only view may not even finish another
-// process's initialisation).
-inline bool is_writable(const void* address) noexcept
-{
-    MEMORY_BASIC_INFORMATION info{};
-    if (::VirtualQuery(address, &info, sizeof info) == 0) {
-        return false;
-    }
-    constexpr DWORD writable = PAGE_READWRITE | PAGE_WRITECOPY | PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY;
-    return (info.Protect & writable) != 0;
-}
-
-// Threads of one process start their search for a free reader slot at different places.
-inline std::size_t reader_slot_hint() noexcept
-{
-    return static_cast<std::size_t>((std::uint64_t{::GetCurrentThreadId()} * 0x9E3779B97F4A7C15ull) >> 40);
-}
-
 } // namespace detail
+
+// A robust lock's header as it is at one moment (each word read once, so not a consistent cut
+// while others lock): for monitoring and diagnostics (winmmf info, winmmf::inspect).
+struct robust_lock_state {
+    std::uint32_t version = 0;          // the layout version the header says (0 before it is ready)
+    bool ready = false;                 // initialised: lock calls may run
+    std::uint32_t initialiser_pid = 0;  // not ready: the process initialising it (0: none named)
+    std::uint32_t writer_pid = 0;       // the process holding (or claiming) the writer word; 0: none
+    bool writer_holds = false;          // that writer owns the data (else it waits for readers)
+    bool owner_died = false;            // a writer died holding it: lockers are told owner_dead
+    std::size_t readers = 0;            // reader slots not free (holders, arriving, leaving)
+    std::uint64_t recoveries = 0;       // dead holders cleared since the mapping was created
+    bool corrupt = false;               // a lock word holds a value no step writes
+
+    static robust_lock_state from(protocol::robust_word::header& h) noexcept
+    {
+        namespace rw = protocol::robust_word;
+        const rw::snapshot s = rw::inspect(h);
+        robust_lock_state r;
+        r.version = protocol::load_once(h.version);
+        r.ready = s.init == rw::ready_value;
+        r.initialiser_pid = !r.ready && protocol::is_identity(s.init) ? rw::owner_of(s.init).pid : 0;
+        if (rw::classify_writer(s.writer) == rw::writer_state::owned) {
+            r.writer_pid = rw::owner_of(s.writer).pid;
+            r.writer_holds = (s.writer & rw::held_bit) != 0;
+        }
+        r.owner_died = (s.writer & rw::dirty_bit) != 0;
+        r.readers = s.readers;
+        r.recoveries = s.recoveries;
+        r.corrupt = s.corrupt;
+        return r;
+    }
+};
 
 class robust_lock {
 public:
-    static constexpr std::size_t header_size = sizeof(robust_word::header);
+    static constexpr std::size_t header_size = sizeof(protocol::robust_word::header);
     static constexpr bool readers_write_header = true;
 
     // How long after a holder's death the next waiter may take to clear it (the default). A
@@ -88,7 +104,7 @@ public:
     {
         robust_lock lock(header);
         detail::robust_environment env;
-        ec = robust_word::initialize(lock.shared(), lock.me_, env);
+        ec = protocol::robust_word::initialize(lock.shared(), lock.me_, env);
         return lock;
     }
 
@@ -99,7 +115,7 @@ public:
     {
         robust_lock lock(header);
         detail::robust_environment env;
-        ec = robust_word::attach(lock.shared(), lock.me_, default_lock_timeout, default_recovery_bound, env,
+        ec = protocol::robust_word::attach(lock.shared(), lock.me_, default_lock_timeout, default_recovery_bound, env,
                                  detail::is_writable(header));
         return lock;
     }
@@ -110,8 +126,8 @@ public:
             return false;
         }
         detail::robust_environment env;
-        const robust_word::lock_result r =
-            robust_word::lock_shared(shared(), me_, detail::reader_slot_hint(), mode, recovery_bound(), env);
+        const protocol::robust_word::lock_result r =
+            protocol::robust_word::lock_shared(shared(), me_, detail::reader_slot_hint(), mode, recovery_bound(), env);
         if (r.error != errc{}) {
             ec = r.error;
             return false;
@@ -123,12 +139,12 @@ public:
 
     void unlock_shared(std::error_code& ec) noexcept
     {
-        if (slot_ >= robust_word::reader_slots) {
+        if (slot_ >= protocol::robust_word::reader_slots) {
             ec = errc::lock_violation; // no shared lock held through this handle
             return;
         }
-        const errc e = robust_word::unlock_shared(shared(), me_, slot_);
-        slot_ = robust_word::no_slot;
+        const errc e = protocol::robust_word::unlock_shared(shared(), me_, slot_);
+        slot_ = protocol::robust_word::no_slot;
         ec = e;
     }
 
@@ -138,7 +154,7 @@ public:
             return false;
         }
         detail::robust_environment env;
-        const robust_word::lock_result r = robust_word::lock_exclusive(shared(), me_, mode, recovery_bound(), env);
+        const protocol::robust_word::lock_result r = protocol::robust_word::lock_exclusive(shared(), me_, mode, recovery_bound(), env);
         if (r.error != errc{}) {
             ec = r.error;
             return false;
@@ -154,8 +170,8 @@ public:
             ec = errc::lock_violation;
             return;
         }
-        const errc e = robust_word::unlock_exclusive(shared(), me_);
-        slot_ = robust_word::no_slot;
+        const errc e = protocol::robust_word::unlock_exclusive(shared(), me_);
+        slot_ = protocol::robust_word::no_slot;
         ec = e;
     }
 
@@ -179,22 +195,22 @@ public:
 
     // The shared state as it is now: owner of the writer word, occupied reader slots, and how
     // many dead holders have been cleared since the mapping was created.
-    robust_word::snapshot inspect() const noexcept
+    robust_lock_state inspect() const noexcept
     {
-        return header_ != nullptr ? robust_word::inspect(shared()) : robust_word::snapshot{};
+        return header_ != nullptr ? robust_lock_state::from(shared()) : robust_lock_state{};
     }
 
-    bool holds_lock() const noexcept { return slot_ != robust_word::no_slot; }
+    bool holds_lock() const noexcept { return slot_ != protocol::robust_word::no_slot; }
 
 private:
     // slot_ while the handle holds the exclusive lock; a shared lock keeps its reader slot
     // there, and no lock no_slot.
-    static constexpr std::uint16_t exclusive = robust_word::no_slot - 1;
-    static_assert(exclusive >= robust_word::reader_slots);
+    static constexpr std::uint16_t exclusive = protocol::robust_word::no_slot - 1;
+    static_assert(exclusive >= protocol::robust_word::reader_slots);
 
     explicit robust_lock(std::byte* header) noexcept : header_(header), me_(detail::current_robust_identity()) {}
 
-    robust_word::header& shared() const noexcept { return *reinterpret_cast<robust_word::header*>(header_); }
+    protocol::robust_word::header& shared() const noexcept { return *reinterpret_cast<protocol::robust_word::header*>(header_); }
 
     bool usable(std::error_code& ec) const noexcept
     {
@@ -202,14 +218,14 @@ private:
             ec = errc::not_open;
             return false;
         }
-        if (slot_ != robust_word::no_slot) {
+        if (slot_ != protocol::robust_word::no_slot) {
             ec = errc::lock_violation; // this handle already holds a lock; lock through a copy
             return false;
         }
         return true;
     }
 
-    static void report(const robust_word::lock_result& r, std::error_code& ec) noexcept
+    static void report(const protocol::robust_word::lock_result& r, std::error_code& ec) noexcept
     {
         if (r.owner_died) {
             ec = errc::owner_dead;
@@ -221,10 +237,10 @@ private:
     std::byte* header_ = nullptr;
     // This process, as every lock it takes is tagged: fixed for the life of the process, so
     // it is looked up once per handle instead of on every lock and unlock.
-    robust_word::identity me_{};
+    protocol::robust_word::identity me_{};
     std::uint32_t bound_us_ = static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(default_recovery_bound).count());
-    std::uint16_t slot_ = robust_word::no_slot;
+    std::uint16_t slot_ = protocol::robust_word::no_slot;
 };
 
 static_assert(lock_policy<robust_lock>);

@@ -171,18 +171,7 @@ public:
             ec.clear();
             return {};
         }
-        wchar_t* text = nullptr;
-        if (!::ConvertSecurityDescriptorToStringSecurityDescriptorW(
-                descriptor_.get(), SDDL_REVISION_1,
-                OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION |
-                    DACL_SECURITY_INFORMATION | LABEL_SECURITY_INFORMATION,
-                &text, nullptr)) {
-            ec = detail::last_error();
-            return {};
-        }
-        const detail::unique_local<wchar_t> owned(text);
-        ec.clear();
-        return std::wstring(owned.get());
+        return detail::descriptor_to_sddl(descriptor_.get(), ec);
     }
     std::wstring to_sddl() const
     {
@@ -195,13 +184,10 @@ public:
 private:
     void assign(const wchar_t* sddl, std::error_code& ec) noexcept
     {
-        PSECURITY_DESCRIPTOR raw = nullptr;
-        if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &raw,
-                                                                    nullptr)) {
-            ec = detail::last_error();
+        detail::unique_local<void> descriptor = detail::descriptor_from_sddl(sddl, ec); // freed on every path
+        if (ec) {
             return;
         }
-        detail::unique_local<void> descriptor(raw); // freed on the error path below as well
         std::unique_ptr<SECURITY_ATTRIBUTES> attributes(new (std::nothrow) SECURITY_ATTRIBUTES{});
         if (!attributes) {
             ec = std::make_error_code(std::errc::not_enough_memory);

@@ -98,7 +98,7 @@ int squat_sibling_events(const args& a)
         return report(make_error_code(errc::not_found), "sibling");
     }
     std::vector<detail::unique_handle> held;
-    for (std::uint32_t i = 0; i < detail::max_waiters; ++i) {
+    for (std::uint32_t i = 0; i < protocol::max_waiters; ++i) {
         const object_name event = detail::waiter_event_name(sibling, i, ec);
         held.emplace_back(::CreateEventW(foreign_attributes(), FALSE, FALSE, event.c_str()));
         if (!held.back()) {
@@ -152,8 +152,8 @@ int bump_forever(const args& a)
     if (const std::error_code ec = c.open(test::parse_name(a[0], a[1]))) {
         return report(ec, "open");
     }
-    auto sequence = c.at<std::uint64_t>(frame_layout::control_offset +
-                                        offsetof(frame_layout::channel_control, notify_sequence));
+    auto sequence = c.at<std::uint64_t>(protocol::frame_layout::control_offset +
+                                        offsetof(protocol::frame_layout::channel_control, notify_sequence));
     test::named_event::open(a[2]).set();
     for (;;) {
         sequence.fetch_add(1, std::memory_order_seq_cst);
@@ -172,12 +172,12 @@ int flip_header(const args& a)
     if (const std::error_code ec = c.open(test::parse_name(a[0], a[1]))) {
         return report(ec, "open");
     }
-    using frame_layout::channel_header;
-    const std::uint64_t published = c.at<std::uint64_t>(frame_layout::control_offset).load();
+    using protocol::frame_layout::channel_header;
+    const std::uint64_t published = c.at<std::uint64_t>(protocol::frame_layout::control_offset).load();
     for (std::uint32_t i = 0; i < 60; ++i) {
-        const std::size_t record = frame_layout::records_offset + i * sizeof(frame_layout::slot_record);
-        c.at<std::uint64_t>(record + offsetof(frame_layout::slot_record, stamp)).store(2 * published);
-        c.at<std::uint64_t>(record + offsetof(frame_layout::slot_record, size)).store(~std::uint64_t{0} >> 1);
+        const std::size_t record = protocol::frame_layout::records_offset + i * sizeof(protocol::frame_layout::slot_record);
+        c.at<std::uint64_t>(record + offsetof(protocol::frame_layout::slot_record, stamp)).store(2 * published);
+        c.at<std::uint64_t>(record + offsetof(protocol::frame_layout::slot_record, size)).store(~std::uint64_t{0} >> 1);
     }
     auto slots = c.at<std::uint32_t>(offsetof(channel_header, slot_count));
     auto max_frame = c.at<std::uint64_t>(offsetof(channel_header, max_frame_size));
@@ -318,8 +318,8 @@ int channel_writer(const args& a)
     std::error_code ec;
     const std::size_t max_size = std::stoul(a[2]);
     const name_ref name = test::parse_name(a[0], a[1]);
-    auto writer = a[3] == "create" ? frame_writer::create(name, channel_config{.max_frame_size = max_size}, ec)
-                                   : frame_writer::open_or_create(name, channel_config{.max_frame_size = max_size}, ec);
+    auto writer = a[3] == "create" ? frame_writer::create(name, {.max_frame_size = max_size}, ec)
+                                   : frame_writer::open_or_create(name, {.max_frame_size = max_size}, ec);
     if (ec) {
         return report(ec, "writer");
     }

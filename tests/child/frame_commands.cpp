@@ -169,8 +169,7 @@ int frame_writer_cmd(const args& a)
             return report(ec, "sddl");
         }
     }
-    auto writer = frame_writer::create(test::parse_name(a[0], a[1]), channel_config{.max_frame_size = max_size}, {},
-                                       {.security_attributes = notify_sd.attributes()}, ec);
+    auto writer = frame_writer::create(test::parse_name(a[0], a[1]), {.max_frame_size = max_size, .notification_security_attributes = notify_sd.attributes()}, ec);
     if (ec) {
         return report(ec, "create");
     }

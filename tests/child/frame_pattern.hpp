@@ -2,7 +2,7 @@
 // complete frame from a torn one (bytes of two frames) without any other information.
 #pragma once
 
-#include <winmmf/frame_protocol.hpp>
+#include <winmmf/protocol/frame.hpp>
 
 #include <cstddef>
 #include <cstdint>

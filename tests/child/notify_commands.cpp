@@ -1,7 +1,7 @@
 // Child commands for the notification tests: a waiter in another process, and a notifier.
 #include "child.hpp"
 
-#include <winmmf/notify.hpp>
+#include <winmmf/notification.hpp>
 
 #include <test_support.hpp>
 

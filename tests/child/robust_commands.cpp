@@ -198,8 +198,8 @@ int robust_create_stall(const args& a)
     if (ec) {
         return report(ec, "name");
     }
-    mapping_layout layout;
-    if (const errc e = compute_layout(std::stoul(a[2]), robust_lock::header_size,
+    protocol::mapping_layout layout;
+    if (const errc e = protocol::compute_layout(std::stoul(a[2]), robust_lock::header_size,
                                       detail::system_memory_info().page_size, layout);
         e != errc{}) {
         return report(make_error_code(e), "layout");
@@ -212,7 +212,7 @@ int robust_create_stall(const args& a)
         return report(detail::last_error(), "CreateFileMappingW");
     }
     const detail::unique_view view(
-        ::MapViewOfFile(section.get(), FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, layout.view_size));
+        ::MapViewOfFile(section.get(), FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, static_cast<std::size_t>(layout.section_size)));
     if (!view) {
         return report(detail::last_error(), "MapViewOfFile");
     }
@@ -232,8 +232,8 @@ int robust_create_stall(const args& a)
     env.phase = &a[3];
     env.ready = &ready;
     if (a[3] != "none") {
-        const errc e = protocol::begin_creation(view.get(), sizeof(robust_word::header), detail::current_identity(),
-                                                robust_word::layout, env);
+        const errc e = protocol::begin_creation(view.get(), sizeof(protocol::robust_word::header), detail::current_identity(),
+                                                protocol::robust_word::layout, env);
         return report(make_error_code(e == errc{} ? errc::corrupt_lock_word : e), "begin_creation passed its step");
     }
     ready.set();
@@ -263,7 +263,7 @@ int compat_create_stall(const args& a)
         return report(detail::last_error(), "MapViewOfFile");
     }
     std::atomic_ref<std::uint32_t>(*reinterpret_cast<std::uint32_t*>(view.get()))
-        .store(lock_word::uninitialized_value, std::memory_order_release);
+        .store(protocol::lock_word::uninitialized_value, std::memory_order_release);
     auto ready = test::named_event::open(a[3]);
     ready.set();
     wait_to_be_killed();

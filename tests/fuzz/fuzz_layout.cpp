@@ -3,7 +3,7 @@
 // Input: requested size, header size, page size exponent (or a raw, possibly non-power-of-two
 // page size), address-space limit, and an offset/length/capacity triple. Every result is
 // compared with the same arithmetic done in 128 bits, where nothing can overflow.
-#include <winmmf/page.hpp>
+#include <winmmf/protocol/page.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -60,9 +60,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint64_t page = (shape & 4) ? in.u64() : std::uint64_t{1} << (page_byte % 64);
     const std::uint64_t limit = (shape & 8) ? in.u64() : std::numeric_limits<std::size_t>::max();
 
-    // ---- compute_layout ----
-    mapping_layout out;
-    const errc e = compute_layout(requested, header, page, out, limit);
+    // ---- protocol::compute_layout ----
+    protocol::mapping_layout out;
+    const errc e = protocol::compute_layout(requested, header, page, out, limit);
     errc expected{};
     u128 section = 0;
     const u128 total = u128{requested} + header;
@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fail("compute_layout verdict differs");
     }
     if (e == errc{}) {
-        if (out.section_size != section || out.view_size != section || out.size != requested ||
+        if (out.section_size != section || out.size != requested ||
             u128{out.capacity} + header != section || out.capacity < requested || section % page != 0 ||
             section - total >= page) {
             fail("compute_layout result differs");
@@ -90,9 +90,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fail("compute_layout left a partial result");
     }
 
-    // ---- round_up ----
+    // ---- protocol::round_up ----
     const std::uint64_t value = in.u64();
-    const auto rounded = round_up(value, page);
+    const auto rounded = protocol::round_up(value, page);
     if (!power_of_two || (u128{value} + page - 1) / page * page > max64) {
         if (rounded) {
             fail("round_up accepted what overflows");
@@ -101,12 +101,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fail("round_up result differs");
     }
 
-    // ---- existing_layout ----
+    // ---- protocol::existing_layout ----
     const auto view = static_cast<std::size_t>(in.u64());
     const auto hsize = static_cast<std::size_t>(in.u64() % 8192);
     const auto expected_size = static_cast<std::size_t>((shape & 16) ? in.u64() : in.u64() % 65536);
-    mapping_layout existing;
-    const errc x = existing_layout(view, hsize, expected_size, existing);
+    protocol::mapping_layout existing;
+    const errc x = protocol::existing_layout(view, hsize, expected_size, existing);
     const errc want = view <= hsize                            ? errc::not_winmmf_mapping
                       : u128{expected_size} > u128{view} - hsize ? errc::too_large
                                                                  : errc{};
@@ -118,11 +118,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fail("existing_layout result differs");
     }
 
-    // ---- in_bounds ----
+    // ---- protocol::in_bounds ----
     const auto offset = static_cast<std::size_t>(in.u64());
     const auto length = static_cast<std::size_t>(in.u64());
     const auto capacity = static_cast<std::size_t>(in.u64());
-    if (in_bounds(offset, length, capacity) != (u128{offset} + length <= capacity)) {
+    if (protocol::in_bounds(offset, length, capacity) != (u128{offset} + length <= capacity)) {
         fail("in_bounds differs");
     }
     return 0;

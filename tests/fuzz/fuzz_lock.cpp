@@ -9,10 +9,10 @@
 //    with a crowd of live readers filling the slots, and with impossible words planted in the
 //    header. The model tracks the writer, every reader slot, the reader summary, the dirty flag
 //    and the recovery count exactly, so any difference in state or result aborts.
-//  - attach: robust_word::attach on a header of arbitrary bytes must end (fake clock), and
+//  - attach: protocol::robust_word::attach on a header of arbitrary bytes must end (fake clock), and
 //    either succeed with a ready header or fail leaving every byte as it was.
-#include <winmmf/lock_word.hpp>
-#include <winmmf/robust_word.hpp>
+#include <winmmf/protocol/lock_word.hpp>
+#include <winmmf/protocol/robust_word.hpp>
 
 #include <array>
 #include <chrono>
@@ -25,7 +25,7 @@
 
 using namespace winmmf;
 using namespace std::chrono_literals;
-namespace rw = winmmf::robust_word;
+namespace rw = winmmf::protocol::robust_word;
 using std::chrono::nanoseconds;
 
 namespace {
@@ -94,10 +94,10 @@ void fuzz_compatible(reader& in)
         }
         const std::uint32_t before = word;
         const errc expected = model_refusal(before, op);
-        const errc got = op == 0   ? lock_word::try_lock_read(ref)
-                         : op == 1 ? lock_word::unlock_read(ref)
-                         : op == 2 ? lock_word::try_lock_write(ref)
-                                   : lock_word::unlock_write(ref);
+        const errc got = op == 0   ? protocol::lock_word::try_lock_read(ref)
+                         : op == 1 ? protocol::lock_word::unlock_read(ref)
+                         : op == 2 ? protocol::lock_word::try_lock_write(ref)
+                                   : protocol::lock_word::unlock_write(ref);
         if (got != expected) {
             fail("compatible: result differs from the protocol table");
         }
@@ -625,7 +625,7 @@ void fuzz_attach(reader& in)
         const std::uint8_t where = in.u8();
         const std::uint32_t value = in.u32();
         if (where & 0x80) {
-            h.marker = (where & 0x40) ? lock_word::robust_layout_marker : value;
+            h.marker = (where & 0x40) ? protocol::lock_word::robust_layout_marker : value;
         } else if (where & 0x40) {
             h.init = (where & 0x20) ? rw::ready_value : (where & 0x10) ? rw::pack({value & 7, value >> 8}) : value;
             if (where & 0x08) {
@@ -645,7 +645,7 @@ void fuzz_attach(reader& in)
         fail("attach: waited past its deadline");
     }
     if (e == errc{}) {
-        if (h.marker != lock_word::robust_layout_marker || h.init != rw::ready_value ||
+        if (h.marker != protocol::lock_word::robust_layout_marker || h.init != rw::ready_value ||
             h.version != rw::layout_version) {
             fail("attach: succeeded on a header that is not ready");
         }

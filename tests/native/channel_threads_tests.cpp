@@ -1,8 +1,8 @@
 // The channel's sequence lock and the notification's announce/bump handshake, hammered by
 // threads. Built natively only, for ThreadSanitizer and AddressSanitizer: the same headers the
 // Windows build uses, with std::atomic::wait standing in for the per-waiter kernel event.
-#include <winmmf/detail/notify_state.hpp>
-#include <winmmf/frame_protocol.hpp>
+#include <winmmf/protocol/notify_state.hpp>
+#include <winmmf/protocol/frame.hpp>
 #include <winmmf/protocol/identity.hpp>
 
 #include <catch2/catch_test_macros.hpp>
@@ -18,7 +18,7 @@
 #include <vector>
 
 using namespace winmmf;
-using namespace winmmf::frame_layout;
+using namespace winmmf::protocol::frame_layout;
 
 namespace {
 
@@ -57,7 +57,7 @@ TEST_CASE("threads: readers never take a torn frame from a writer that never wai
     geometry g;
     REQUIRE(compute_geometry(frame_bytes, 2, 4096, g) == errc{});
     section s(static_cast<std::size_t>(g.total_size));
-    const std::uint32_t marker = lock_word::channel_layout_marker;
+    const std::uint32_t marker = protocol::lock_word::channel_layout_marker;
     std::memcpy(s.base, &marker, 4);
     const channel_view writer_view = channel_view::initialize(s.base, g);
 
@@ -155,11 +155,11 @@ namespace {
 // then signals slots nobody owns (there are events for all 64, as a real notifier finds a
 // missing event and skips it) and wakes waiters that have nothing new, which must only cost
 // them another look.
-void hammer_handshake(detail::notify_state state, detail::waiter_block& waiters, bool scribble)
+void hammer_handshake(protocol::notify_state state, protocol::waiter_block& waiters, bool scribble)
 {
     constexpr int waiter_threads = 4;
     constexpr std::uint64_t rounds = 2000;
-    std::vector<std::atomic<std::uint32_t>> events(detail::max_waiters);
+    std::vector<std::atomic<std::uint32_t>> events(protocol::max_waiters);
     for (auto& e : events) {
         e.store(0);
     }
@@ -229,9 +229,9 @@ void hammer_handshake(detail::notify_state state, detail::waiter_block& waiters,
 
 TEST_CASE("threads: announce/bump never loses a wake-up, and every waiter wakes", "[native][notify]")
 {
-    auto block = std::make_unique<detail::notify_block>();
+    auto block = std::make_unique<protocol::notify_block>();
     std::memset(block.get(), 0, sizeof *block);
-    hammer_handshake(detail::notify_state(block.get()), block->waiters, false);
+    hammer_handshake(protocol::notify_state(block.get()), block->waiters, false);
 }
 
 TEST_CASE("threads: a channel's split notification (sequence in the channel, waiters in the sibling)",
@@ -240,10 +240,10 @@ TEST_CASE("threads: a channel's split notification (sequence in the channel, wai
     geometry g;
     REQUIRE(compute_geometry(4096, 2, 4096, g) == errc{});
     section s(static_cast<std::size_t>(g.total_size));
-    const std::uint32_t marker = lock_word::channel_layout_marker;
+    const std::uint32_t marker = protocol::lock_word::channel_layout_marker;
     std::memcpy(s.base, &marker, 4);
     const channel_view channel = channel_view::initialize(s.base, g);
-    auto sibling = std::make_unique<detail::waiter_block>();
+    auto sibling = std::make_unique<protocol::waiter_block>();
     std::memset(sibling.get(), 0, sizeof *sibling);
     hammer_handshake(channel.notify(sibling.get()), *sibling, false);
     // And with somebody else setting bits in the sibling all along.

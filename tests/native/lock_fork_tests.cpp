@@ -5,8 +5,8 @@
 // the real /proc liveness oracle. Runs in both sanitizer presets: ThreadSanitizer cannot see
 // races between processes, but it does check each process's own use of the atomics, and the
 // invariants below fail in any build if exclusion breaks.
-#include <winmmf/lock_word.hpp>
-#include <winmmf/robust_word.hpp>
+#include <winmmf/protocol/lock_word.hpp>
+#include <winmmf/protocol/robust_word.hpp>
 
 #include <catch2/catch_test_macros.hpp>
 
@@ -26,7 +26,7 @@
 
 using namespace winmmf;
 using namespace std::chrono_literals;
-namespace rw = winmmf::robust_word;
+namespace rw = winmmf::protocol::robust_word;
 
 namespace {
 
@@ -194,21 +194,21 @@ std::uint64_t writes_of(int k, std::uint64_t ops)
 
 TEST_CASE("forked processes share the WinMMF lock word through a MAP_SHARED mapping", "[native][fork]")
 {
-    shared_region region(sizeof(lock_word::word_type));
-    auto* word = reinterpret_cast<lock_word::word_type*>(region.header());
-    REQUIRE(lock_word::initialize(std::atomic_ref<lock_word::word_type>(*word)) == errc{});
+    shared_region region(sizeof(protocol::lock_word::word_type));
+    auto* word = reinterpret_cast<protocol::lock_word::word_type*>(region.header());
+    REQUIRE(protocol::lock_word::initialize(std::atomic_ref<protocol::lock_word::word_type>(*word)) == errc{});
     const auto statuses = run_children([&](int k) {
         const auto mode = acquire_mode::wait_for(60s);
-        const std::atomic_ref<lock_word::word_type> ref(*word);
+        const std::atomic_ref<protocol::lock_word::word_type> ref(*word);
         return child_work(
             k, region.data(),
             [&](bool exclusive, bool&) {
                 return detail::acquire_with(mode, [&] {
-                           return exclusive ? lock_word::try_lock_write(ref) : lock_word::try_lock_read(ref);
+                           return exclusive ? protocol::lock_word::try_lock_write(ref) : protocol::lock_word::try_lock_read(ref);
                        }) == errc{};
             },
             [&](bool exclusive) {
-                return (exclusive ? lock_word::unlock_write(ref) : lock_word::unlock_read(ref)) == errc{};
+                return (exclusive ? protocol::lock_word::unlock_write(ref) : protocol::lock_word::unlock_read(ref)) == errc{};
             });
     });
     std::uint64_t total = 0;
@@ -221,7 +221,7 @@ TEST_CASE("forked processes share the WinMMF lock word through a MAP_SHARED mapp
     }
     CHECK(region.data().total == total);
     CHECK(region.data().whole());
-    CHECK(std::atomic_ref<lock_word::word_type>(*word).load() == 0);
+    CHECK(std::atomic_ref<protocol::lock_word::word_type>(*word).load() == 0);
 }
 
 // One forked child's share of the robust-lock work. `env_for(n)` makes the environment of the

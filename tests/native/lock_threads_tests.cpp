@@ -3,8 +3,8 @@
 // protects is plain memory: if the lock let a writer overlap anyone, TSan reports the race,
 // and the invariant checks (a writer is alone, readers see a whole pattern, counters come out
 // exact) fail in any build.
-#include <winmmf/lock_word.hpp>
-#include <winmmf/robust_word.hpp>
+#include <winmmf/protocol/lock_word.hpp>
+#include <winmmf/protocol/robust_word.hpp>
 
 #include <catch2/catch_test_macros.hpp>
 
@@ -21,7 +21,7 @@
 
 using namespace winmmf;
 using namespace std::chrono_literals;
-namespace rw = winmmf::robust_word;
+namespace rw = winmmf::protocol::robust_word;
 
 namespace {
 
@@ -168,8 +168,8 @@ void check_counts(const protected_data& data)
 
 TEST_CASE("threads hammering the WinMMF lock word: exclusion holds, counters are exact", "[native][threads]")
 {
-    alignas(4) lock_word::word_type word = 0;
-    REQUIRE(lock_word::initialize(std::atomic_ref<lock_word::word_type>(word)) == errc{});
+    alignas(4) protocol::lock_word::word_type word = 0;
+    REQUIRE(protocol::lock_word::initialize(std::atomic_ref<protocol::lock_word::word_type>(word)) == errc{});
     protected_data data;
     occupancy inside;
     std::atomic<int> failures{0};
@@ -177,18 +177,18 @@ TEST_CASE("threads hammering the WinMMF lock word: exclusion holds, counters are
     hammer(
         data, inside, failures,
         [&](int, bool exclusive) {
-            const std::atomic_ref<lock_word::word_type> ref(word);
+            const std::atomic_ref<protocol::lock_word::word_type> ref(word);
             return detail::acquire_with(mode, [&] {
-                       return exclusive ? lock_word::try_lock_write(ref) : lock_word::try_lock_read(ref);
+                       return exclusive ? protocol::lock_word::try_lock_write(ref) : protocol::lock_word::try_lock_read(ref);
                    }) == errc{};
         },
         [&](int, bool exclusive) {
-            const std::atomic_ref<lock_word::word_type> ref(word);
-            return (exclusive ? lock_word::unlock_write(ref) : lock_word::unlock_read(ref)) == errc{};
+            const std::atomic_ref<protocol::lock_word::word_type> ref(word);
+            return (exclusive ? protocol::lock_word::unlock_write(ref) : protocol::lock_word::unlock_read(ref)) == errc{};
         });
     CHECK(failures.load() == 0);
     CHECK(inside.violations.load() == 0);
-    CHECK(std::atomic_ref<lock_word::word_type>(word).load() == 0);
+    CHECK(std::atomic_ref<protocol::lock_word::word_type>(word).load() == 0);
     check_counts(data);
 }
 

@@ -4,7 +4,7 @@
 #pragma once
 
 #include <winmmf/detail/backoff.hpp>
-#include <winmmf/robust_word.hpp>
+#include <winmmf/protocol/robust_word.hpp>
 
 #include <chrono>
 #include <csignal>
@@ -51,20 +51,20 @@ inline process_stat read_stat(pid_t pid)
     return st;
 }
 
-inline robust_word::identity identity_of(pid_t pid)
+inline protocol::robust_word::identity identity_of(pid_t pid)
 {
-    return {static_cast<std::uint32_t>(pid), robust_word::creation_tag(read_stat(pid).start_time)};
+    return {static_cast<std::uint32_t>(pid), protocol::robust_word::creation_tag(read_stat(pid).start_time)};
 }
 
-inline robust_word::identity current_identity() { return identity_of(::getpid()); }
+inline protocol::robust_word::identity current_identity() { return identity_of(::getpid()); }
 
-inline bool process_alive(robust_word::identity id)
+inline bool process_alive(protocol::robust_word::identity id)
 {
     const process_stat st = read_stat(static_cast<pid_t>(id.pid));
     if (!st.exists || st.state == 'Z' || st.state == 'X') {
         return false; // gone, or dead and not yet reaped
     }
-    return robust_word::creation_tag(st.start_time) == id.tag;
+    return protocol::robust_word::creation_tag(st.start_time) == id.tag;
 }
 
 // Real time, real sleeps (std::this_thread off Windows), and an oracle: by default processes
@@ -72,14 +72,14 @@ inline bool process_alive(robust_word::identity id)
 // die, pass a constant.
 class environment {
 public:
-    explicit environment(bool (*oracle)(robust_word::identity) = &process_alive) : oracle_(oracle) {}
+    explicit environment(bool (*oracle)(protocol::robust_word::identity) = &process_alive) : oracle_(oracle) {}
 
     std::chrono::nanoseconds now() const
     {
         return std::chrono::duration_cast<std::chrono::nanoseconds>(
             std::chrono::steady_clock::now().time_since_epoch());
     }
-    bool alive(robust_word::identity id) { return oracle_(id); }
+    bool alive(protocol::robust_word::identity id) { return oracle_(id); }
     void pause(std::chrono::nanoseconds remaining)
     {
         backoff_.pause(std::chrono::duration_cast<std::chrono::steady_clock::duration>(remaining));
@@ -88,13 +88,13 @@ public:
 
     // The process SIGKILLs itself the first time it passes `where` (after `last_words`, if
     // given): a real death at exactly that step of the protocol (lock_fork_tests).
-    void die_at(robust_word::step where, void (*last_words)(robust_word::step) = nullptr)
+    void die_at(protocol::robust_word::step where, void (*last_words)(protocol::robust_word::step) = nullptr)
     {
         dying_ = true;
         where_ = where;
         last_words_ = last_words;
     }
-    void at(robust_word::step s)
+    void at(protocol::robust_word::step s)
     {
         if (dying_ && s == where_) {
             if (last_words_ != nullptr) {
@@ -105,15 +105,15 @@ public:
     }
 
 private:
-    bool (*oracle_)(robust_word::identity);
+    bool (*oracle_)(protocol::robust_word::identity);
     detail::backoff backoff_;
     bool dying_ = false;
-    robust_word::step where_{};
-    void (*last_words_)(robust_word::step) = nullptr;
+    protocol::robust_word::step where_{};
+    void (*last_words_)(protocol::robust_word::step) = nullptr;
 };
 
-static_assert(robust_word::environment<environment>);
+static_assert(protocol::robust_word::environment<environment>);
 
-inline bool always_alive(robust_word::identity) { return true; }
+inline bool always_alive(protocol::robust_word::identity) { return true; }
 
 } // namespace winmmf::native

@@ -8,7 +8,7 @@
 // slots for a 2-slot view and copy a "frame" from far past the view: under AddressSanitizer that
 // is a heap-buffer-overflow report, under ThreadSanitizer a data race on the header. A reader
 // that snapshots it either refuses the header or uses the 2 it checked.
-#include <winmmf/frame_protocol.hpp>
+#include <winmmf/protocol/frame.hpp>
 
 #include <catch2/catch_test_macros.hpp>
 
@@ -20,7 +20,7 @@
 #include <vector>
 
 using namespace winmmf;
-using namespace winmmf::frame_layout;
+using namespace winmmf::protocol::frame_layout;
 
 namespace {
 // ThreadSanitizer copies frames byte by byte as atomics (frame_protocol.hpp's racy_copy), which
@@ -53,7 +53,7 @@ TEST_CASE("a header flipped while readers open the channel never makes them read
     REQUIRE(::mprotect(static_cast<std::byte*>(region) + view, guard, PROT_NONE) == 0);
     auto* base = static_cast<std::byte*>(region);
     auto* h = reinterpret_cast<channel_header*>(base);
-    h->marker = lock_word::channel_layout_marker;
+    h->marker = protocol::lock_word::channel_layout_marker;
     const channel_view writer = channel_view::initialize(base, g);
     std::vector<std::byte> frame(64, std::byte{1});
     for (std::uint64_t seq = 1; seq <= 5; ++seq) {

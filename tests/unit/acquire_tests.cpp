@@ -68,13 +68,13 @@ TEST_CASE("a waiting reader gets the lock once another thread releases it", "[ac
 {
     alignas(4) std::uint32_t word = 0;
     std::atomic_ref<std::uint32_t> ref(word);
-    REQUIRE(lock_word::try_lock_write(ref) == errc{});
+    REQUIRE(protocol::lock_word::try_lock_write(ref) == errc{});
     std::thread releaser([&] {
         std::this_thread::sleep_for(20ms);
-        REQUIRE(lock_word::unlock_write(ref) == errc{});
+        REQUIRE(protocol::lock_word::unlock_write(ref) == errc{});
     });
     const errc result = detail::acquire_with(acquire_mode::wait_for(60s),
-                                             [&] { return lock_word::try_lock_read(ref); });
+                                             [&] { return protocol::lock_word::try_lock_read(ref); });
     releaser.join();
     CHECK(result == errc{});
     CHECK(ref.load() == 1);

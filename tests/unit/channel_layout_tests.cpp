@@ -1,7 +1,7 @@
 // The frame channel's layout arithmetic and its sequence-lock protocol, single-threaded: built
 // for Windows and natively (the threaded versions are in tests/native/channel_*.cpp).
-#include <winmmf/detail/notify_state.hpp>
-#include <winmmf/frame_protocol.hpp>
+#include <winmmf/protocol/notify_state.hpp>
+#include <winmmf/protocol/frame.hpp>
 #include <winmmf/protocol/section.hpp>
 
 #include <catch2/catch_test_macros.hpp>
@@ -17,7 +17,7 @@
 #include <vector>
 
 using namespace winmmf;
-using namespace winmmf::frame_layout;
+using namespace winmmf::protocol::frame_layout;
 
 namespace {
 
@@ -68,19 +68,19 @@ static_assert(offsetof(channel_header, version) == offsetof(protocol::prologue, 
 static_assert(offsetof(channel_header, init) == offsetof(protocol::prologue, init));
 static_assert(offsetof(notify_header, init) == offsetof(protocol::prologue, init));
 static_assert(sizeof(notify_header) == 64 && notify_header_size == 64);
-static_assert(offsetof(detail::waiter_block, waiting) == 0);
-static_assert(offsetof(detail::waiter_block, slots) == 64);
-static_assert(notify_block_size == 64 + 8 * detail::max_waiters);
+static_assert(offsetof(protocol::waiter_block, waiting) == 0);
+static_assert(offsetof(protocol::waiter_block, slots) == 64);
+static_assert(notify_block_size == 64 + 8 * protocol::max_waiters);
 // The standalone notification's block sits where it always did (at offset 64 of its mapping).
-static_assert(offsetof(detail::notify_block, sequence) == 0);
-static_assert(offsetof(detail::notify_block, waiters) + offsetof(detail::waiter_block, waiting) == 64);
-static_assert(offsetof(detail::notify_block, waiters) + offsetof(detail::waiter_block, slots) == 128);
+static_assert(offsetof(protocol::notify_block, sequence) == 0);
+static_assert(offsetof(protocol::notify_block, waiters) + offsetof(protocol::waiter_block, waiting) == 64);
+static_assert(offsetof(protocol::notify_block, waiters) + offsetof(protocol::waiter_block, slots) == 128);
 // Four layouts, four markers: none can be taken for another.
-static_assert(lock_word::channel_notify_marker == 0xFF434E54u);
-static_assert(lock_word::channel_notify_marker != lock_word::channel_layout_marker);
-static_assert(lock_word::channel_notify_marker != lock_word::notify_layout_marker);
-static_assert(lock_word::channel_notify_marker != lock_word::robust_layout_marker);
-static_assert(lock_word::classify(lock_word::channel_notify_marker) == lock_word::state::foreign);
+static_assert(protocol::lock_word::channel_notify_marker == 0xFF434E54u);
+static_assert(protocol::lock_word::channel_notify_marker != protocol::lock_word::channel_layout_marker);
+static_assert(protocol::lock_word::channel_notify_marker != protocol::lock_word::notify_layout_marker);
+static_assert(protocol::lock_word::channel_notify_marker != protocol::lock_word::robust_layout_marker);
+static_assert(protocol::lock_word::classify(protocol::lock_word::channel_notify_marker) == protocol::lock_word::state::foreign);
 
 TEST_CASE("channel geometry: page-aligned slots, checked arithmetic", "[channel][layout]")
 {
@@ -163,7 +163,7 @@ TEST_CASE("a channel is ready only after the handshake, and other versions are r
     for (const std::uint32_t earlier : {1u, 2u}) {
         std::memset(s.base, 0, 64);
         auto* h = reinterpret_cast<channel_header*>(s.base);
-        h->marker = lock_word::channel_layout_marker;
+        h->marker = protocol::lock_word::channel_layout_marker;
         h->version = earlier;
         h->init = 3; // version 2's slot_count lay here
         CHECK(protocol::attach(s.base, records_offset, opener, layout, {}, std::chrono::milliseconds(100), env, false)
@@ -246,11 +246,11 @@ TEST_CASE("a channel's notify sequence lives in the channel, its waiters in the 
     REQUIRE(compute_geometry(64, 2, 4096, g) == errc{});
     fake_section s(static_cast<std::size_t>(g.total_size));
     const channel_view w = make_channel(s, g);
-    auto waiters = std::make_unique<detail::waiter_block>();
+    auto waiters = std::make_unique<protocol::waiter_block>();
     std::memset(waiters.get(), 0, sizeof *waiters);
 
     // The writer's state: the channel's sequence, the sibling's block.
-    detail::notify_state writer = w.notify(waiters.get());
+    protocol::notify_state writer = w.notify(waiters.get());
     CHECK(writer.has_waiters());
     CHECK(w.notify_sequence() == 0);
     CHECK(writer.bump() == 0);
@@ -259,17 +259,17 @@ TEST_CASE("a channel's notify sequence lives in the channel, its waiters in the 
     CHECK(control->notify_sequence == 1);
 
     // A reader that may not write the sibling: reads the sequence, announces nobody.
-    const detail::notify_state polling = w.notify(nullptr);
+    const protocol::notify_state polling = w.notify(nullptr);
     CHECK(polling.valid());
     CHECK_FALSE(polling.has_waiters());
     CHECK(polling.sequence() == 1);
     CHECK(polling.waiting_count() == 0);
 
     // A reader that may: announces in the sibling, sees the channel's sequence.
-    detail::notify_state sleeper = w.notify(waiters.get());
+    protocol::notify_state sleeper = w.notify(waiters.get());
     CHECK(sleeper.announce(3) == 1);
-    CHECK(waiters->waiting == detail::notify_state::bit(3));
-    CHECK(writer.bump() == detail::notify_state::bit(3));
+    CHECK(waiters->waiting == protocol::notify_state::bit(3));
+    CHECK(writer.bump() == protocol::notify_state::bit(3));
     CHECK(sleeper.sequence() == 2);
     sleeper.withdraw(3);
     CHECK(writer.bump() == 0);
@@ -281,7 +281,7 @@ TEST_CASE("a channel's notify sequence lives in the channel, its waiters in the 
         slot = 0xDEADBEEFDEADBEEFull;
     }
     CHECK(writer.bump() == ~std::uint64_t{0});
-    CHECK(writer.waiting_count() == detail::max_waiters);
+    CHECK(writer.waiting_count() == protocol::max_waiters);
     CHECK(w.notify_sequence() == 4);
     CHECK(w.published() == 0);
     CHECK(w.shape().slot_count == 2);
@@ -290,15 +290,15 @@ TEST_CASE("a channel's notify sequence lives in the channel, its waiters in the 
 
 TEST_CASE("the notification block's words", "[notify][layout]")
 {
-    auto block = std::make_unique<detail::notify_block>();
+    auto block = std::make_unique<protocol::notify_block>();
     std::memset(block.get(), 0, sizeof *block);
-    detail::notify_state n(block.get());
+    protocol::notify_state n(block.get());
     CHECK(n.bump() == 0); // nobody announced: no one to signal
     CHECK(n.sequence() == 1);
     CHECK(n.announce(5) == 1);
     CHECK(n.announce(63) == 1);
     CHECK(n.waiting_count() == 2);
-    CHECK(n.bump() == (detail::notify_state::bit(5) | detail::notify_state::bit(63)));
+    CHECK(n.bump() == (protocol::notify_state::bit(5) | protocol::notify_state::bit(63)));
     n.withdraw(5);
     n.withdraw(63);
     CHECK(n.waiting_mask() == 0);

@@ -5,7 +5,7 @@
 // The core stores exactly one thing in the mapping: the 4-byte WinMMF lock word at offset 0.
 // User data follows at offset 4.
 #include <winmmf/lock.hpp>
-#include <winmmf/lock_word.hpp>
+#include <winmmf/protocol/lock_word.hpp>
 
 #include <catch2/catch_test_macros.hpp>
 
@@ -19,21 +19,21 @@
 using namespace winmmf;
 
 // ---- the lock word: a little-endian u32 at offset 0 ------------------------------------------
-static_assert(std::is_same_v<lock_word::word_type, std::uint32_t>);
-static_assert(sizeof(lock_word::word_type) == 4 && alignof(lock_word::word_type) == 4);
-static_assert(std::atomic_ref<lock_word::word_type>::required_alignment == 4,
+static_assert(std::is_same_v<protocol::lock_word::word_type, std::uint32_t>);
+static_assert(sizeof(protocol::lock_word::word_type) == 4 && alignof(protocol::lock_word::word_type) == 4);
+static_assert(std::atomic_ref<protocol::lock_word::word_type>::required_alignment == 4,
               "the lock word sits at offset 0 of a page-aligned view; 4-byte alignment suffices");
-static_assert(std::atomic_ref<lock_word::word_type>::is_always_lock_free);
+static_assert(std::atomic_ref<protocol::lock_word::word_type>::is_always_lock_free);
 static_assert(std::endian::native == std::endian::little,
               "the wire format is little-endian, as on every Windows target");
 
 // The protocol constants are part of the wire format (WinMMF's masks).
-static_assert(lock_word::initialize_mask == 0xFF000000u);
-static_assert(lock_word::write_lock_mask == 0x80000000u);
-static_assert(lock_word::read_lock_mask == 0x00FFFFFFu);
-static_assert(lock_word::unused_mask == 0x7F000000u);
-static_assert(lock_word::robust_layout_marker == 0xFF524F42u);
-static_assert(lock_word::channel_layout_marker == 0xFF43484Eu);
+static_assert(protocol::lock_word::initialize_mask == 0xFF000000u);
+static_assert(protocol::lock_word::write_lock_mask == 0x80000000u);
+static_assert(protocol::lock_word::read_lock_mask == 0x00FFFFFFu);
+static_assert(protocol::lock_word::unused_mask == 0x7F000000u);
+static_assert(protocol::lock_word::robust_layout_marker == 0xFF524F42u);
+static_assert(protocol::lock_word::channel_layout_marker == 0xFF43484Eu);
 
 // ---- the header every policy puts before user data ---------------------------------------------
 static_assert(compatible_lock::header_size == 4);

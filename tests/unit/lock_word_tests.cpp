@@ -1,4 +1,4 @@
-#include <winmmf/lock_word.hpp>
+#include <winmmf/protocol/lock_word.hpp>
 
 #include <catch2/catch_test_macros.hpp>
 
@@ -6,7 +6,7 @@
 #include <cstdint>
 
 using namespace winmmf;
-namespace lw = winmmf::lock_word;
+namespace lw = winmmf::protocol::lock_word;
 
 TEST_CASE("the masks are WinMMF's", "[lock_word]")
 {

@@ -2,7 +2,7 @@
 // the code under test pauses, and a liveness oracle that says when each process dies. That
 // makes the recovery bound a deterministic property - "cleared no later than death + bound" -
 // instead of a timing measurement, and it runs the same way under Wine and natively.
-#include <winmmf/robust_word.hpp>
+#include <winmmf/protocol/robust_word.hpp>
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
@@ -24,7 +24,7 @@
 
 using namespace winmmf;
 using namespace std::chrono_literals;
-namespace rw = winmmf::robust_word;
+namespace rw = winmmf::protocol::robust_word;
 using std::chrono::nanoseconds;
 
 namespace {
@@ -90,7 +90,7 @@ struct shared_header {
 
     void make_ready()
     {
-        h->marker = lock_word::robust_layout_marker;
+        h->marker = protocol::lock_word::robust_layout_marker;
         h->version = rw::layout_version;
         h->init = rw::ready_value;
     }
@@ -237,7 +237,7 @@ public:
 #endif
         h_ = reinterpret_cast<rw::header*>(base_ + page_ - offsetof(rw::header, readers));
         std::memset(h_, 0, offsetof(rw::header, readers));
-        h_->marker = lock_word::robust_layout_marker;
+        h_->marker = protocol::lock_word::robust_layout_marker;
         h_->init = rw::ready_value;
     }
     ~fenced_header()
@@ -590,13 +590,13 @@ TEST_CASE("creation locks WinMMF out, names its creator in init, puts the marker
         std::memcpy(&w, b.data() + 8, 8);
         return w;
     };
-    CHECK(word0(seen[protocol::creation_step::locked]) == lock_word::write_lock_mask);
+    CHECK(word0(seen[protocol::creation_step::locked]) == protocol::lock_word::write_lock_mask);
     CHECK(init(seen[protocol::creation_step::locked]) == 0);
-    CHECK(word0(seen[protocol::creation_step::claimed]) == lock_word::write_lock_mask);
+    CHECK(word0(seen[protocol::creation_step::claimed]) == protocol::lock_word::write_lock_mask);
     CHECK(init(seen[protocol::creation_step::claimed]) == rw::pack(me));
-    CHECK(word0(seen[protocol::creation_step::marked]) == lock_word::robust_layout_marker);
+    CHECK(word0(seen[protocol::creation_step::marked]) == protocol::lock_word::robust_layout_marker);
     CHECK(init(seen[protocol::creation_step::marked]) == rw::pack(me));
-    CHECK(h->marker == lock_word::robust_layout_marker);
+    CHECK(h->marker == protocol::lock_word::robust_layout_marker);
     CHECK(h->version == rw::layout_version);
     CHECK(h->init == rw::ready_value);
     CHECK(rw::attach(*h, other, 1s, 100ms, env) == errc{});
@@ -682,9 +682,9 @@ TEST_CASE("a creator that stalls past the recovery bound at any step is never ov
         if (s == where) {
             opened = rw::attach(*h, other, 500ms, 100ms, opener_env); // 5 bounds of stalling
             // Meanwhile a WinMMF peer is refused every lock, and writes nothing.
-            lock_word::word_type* word = &h->marker;
-            CHECK(lock_word::try_lock_write(std::atomic_ref<lock_word::word_type>(*word)) != errc{});
-            CHECK(lock_word::try_lock_read(std::atomic_ref<lock_word::word_type>(*word)) != errc{});
+            protocol::lock_word::word_type* word = &h->marker;
+            CHECK(protocol::lock_word::try_lock_write(std::atomic_ref<protocol::lock_word::word_type>(*word)) != errc{});
+            CHECK(protocol::lock_word::try_lock_read(std::atomic_ref<protocol::lock_word::word_type>(*word)) != errc{});
         }
     };
     REQUIRE(rw::initialize(*h, me, creator_env) == errc{});
@@ -693,12 +693,12 @@ TEST_CASE("a creator that stalls past the recovery bound at any step is never ov
     // after it, init names a live creator: either way the opener waited and touched nothing.
     CHECK(opened == (where == protocol::creation_step::marked ? errc::timeout : errc::wrong_lock_policy));
     // One consistent robust header: the marker in front of a ready header, nothing recovered.
-    CHECK(h->marker == lock_word::robust_layout_marker);
+    CHECK(h->marker == protocol::lock_word::robust_layout_marker);
     CHECK(h->init == rw::ready_value);
     CHECK(h->recoveries == 0);
     CHECK(rw::attach(*h, other, 1s, 100ms, opener_env) == errc{});
     // And WinMMF peers stay refused.
-    CHECK(lock_word::try_lock_write(std::atomic_ref<lock_word::word_type>(h->marker)) == errc::wrong_lock_policy);
+    CHECK(protocol::lock_word::try_lock_write(std::atomic_ref<protocol::lock_word::word_type>(h->marker)) == errc::wrong_lock_policy);
 }
 
 TEST_CASE("attach refuses WinMMF mappings and anything else that is not robust", "[robust][init]")
@@ -714,13 +714,13 @@ TEST_CASE("attach refuses WinMMF mappings and anything else that is not robust",
                            row{3, 0, errc::wrong_lock_policy, false},          // WinMMF readers
                            row{0x80000000u, 0, errc::wrong_lock_policy, true},  // a WinMMF writer, or a creator at step 1
                            row{0xFF000000u, 0, errc::wrong_lock_policy, false}, // WinMMF creation
-                           row{lock_word::channel_layout_marker, 0, errc::wrong_lock_policy, false},
+                           row{protocol::lock_word::channel_layout_marker, 0, errc::wrong_lock_policy, false},
                            row{0x12345678u, 0, errc::not_winmmf_mapping, false},
-                           row{lock_word::robust_layout_marker, 0, errc::corrupt_lock_word, false}, // no step leaves this
-                           row{lock_word::robust_layout_marker, rw::ready_family | 0x10078u, errc::unsupported_layout_version, false}, // version 1: no summary
-                           row{lock_word::robust_layout_marker, rw::ready_family | 0x20078u, errc::unsupported_layout_version, false}, // version 2: no handshake
-                           row{lock_word::robust_layout_marker, rw::ready_family | 0x40078u, errc::unsupported_layout_version, false},
-                           row{lock_word::robust_layout_marker, rw::held_bit | 5u, errc::corrupt_lock_word, false});
+                           row{protocol::lock_word::robust_layout_marker, 0, errc::corrupt_lock_word, false}, // no step leaves this
+                           row{protocol::lock_word::robust_layout_marker, rw::ready_family | 0x10078u, errc::unsupported_layout_version, false}, // version 1: no summary
+                           row{protocol::lock_word::robust_layout_marker, rw::ready_family | 0x20078u, errc::unsupported_layout_version, false}, // version 2: no handshake
+                           row{protocol::lock_word::robust_layout_marker, rw::ready_family | 0x40078u, errc::unsupported_layout_version, false},
+                           row{protocol::lock_word::robust_layout_marker, rw::held_bit | 5u, errc::corrupt_lock_word, false});
     CAPTURE(r.word0, r.at8);
     shared_header h;
     h->marker = r.word0;

@@ -1,8 +1,8 @@
 // The one open-and-initialise handshake (protocol/section.hpp), the liveness rule and owner
 // words (protocol/identity.hpp), and the committed-pages rule: pure, on a fake clock and a
 // scripted liveness oracle, built for Windows and natively.
-#include <winmmf/frame_protocol.hpp>
-#include <winmmf/lock_word.hpp>
+#include <winmmf/protocol/frame.hpp>
+#include <winmmf/protocol/lock_word.hpp>
 #include <winmmf/protocol/identity.hpp>
 #include <winmmf/protocol/section.hpp>
 
@@ -51,7 +51,7 @@ struct fake_env {
 };
 static_assert(protocol::environment<fake_env>);
 
-constexpr protocol::layout_kind kind{lock_word::notify_layout_marker, 7, protocol::ready_value(7)};
+constexpr protocol::layout_kind kind{protocol::lock_word::notify_layout_marker, 7, protocol::ready_value(7)};
 
 struct header_bytes {
     alignas(64) std::array<std::byte, 256> bytes{};
@@ -142,8 +142,8 @@ TEST_CASE("creation: WinMMF's write lock, a named creator, the marker, then read
     std::map<protocol::creation_step, std::pair<std::uint32_t, std::uint64_t>> seen;
     env.on_creation = [&](protocol::creation_step s) { seen[s] = {h.p().marker, h.p().init}; };
     REQUIRE(protocol::begin_creation(h.base(), sizeof h.bytes, creator, kind, env) == errc{});
-    CHECK(seen[protocol::creation_step::locked] == std::pair{lock_word::write_lock_mask, std::uint64_t{0}});
-    CHECK(seen[protocol::creation_step::claimed] == std::pair{lock_word::write_lock_mask, protocol::pack(creator)});
+    CHECK(seen[protocol::creation_step::locked] == std::pair{protocol::lock_word::write_lock_mask, std::uint64_t{0}});
+    CHECK(seen[protocol::creation_step::claimed] == std::pair{protocol::lock_word::write_lock_mask, protocol::pack(creator)});
     CHECK(seen[protocol::creation_step::marked] == std::pair{kind.marker, protocol::pack(creator)});
     CHECK(h.p().version == 0); // not before ready
     CHECK(protocol::publish_ready(h.base(), creator, kind) == errc{});
@@ -237,10 +237,10 @@ TEST_CASE("attach names every other state, and waits only for what a creator at 
         bool waits;
     };
     const row r = GENERATE(row{0, 0, 0, kind.foreign, true},                      // fresh, creator not started
-                           row{lock_word::write_lock_mask, 0, 0, kind.foreign, true}, // a creator at step 1, or WinMMF
+                           row{protocol::lock_word::write_lock_mask, 0, 0, kind.foreign, true}, // a creator at step 1, or WinMMF
                            row{5, 0, 0, kind.foreign, false},                      // WinMMF readers
                            row{0xFF000000u, 0, 0, kind.foreign, false},            // WinMMF's creation
-                           row{lock_word::robust_layout_marker, 0, 0, kind.foreign, false}, // another layout
+                           row{protocol::lock_word::robust_layout_marker, 0, 0, kind.foreign, false}, // another layout
                            row{0x12345678u, 0, 0, kind.not_winmmf, false},
                            row{kind.marker, 0, 0, kind.corrupt, false},             // no step leaves this
                            row{kind.marker, 0, std::uint64_t{1} << 62, kind.corrupt, false},

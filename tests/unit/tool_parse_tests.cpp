@@ -1,7 +1,6 @@
 // The platform-independent half of the winmmf tool and the C ABI: how names, numbers and
 // command lines are read, and how lock words, layouts and bytes are shown. Runs natively (under
 // the sanitizers) and under Wine.
-#include "../../src/name_syntax.hpp"
 #include "../../tools/winmmf/cli.hpp"
 
 #include <catch2/catch_test_macros.hpp>
@@ -35,7 +34,7 @@ std::span<const std::byte> bytes_of(std::string_view s) { return std::as_bytes(s
 
 TEST_CASE("textual names: prefixes, bare names and custom names", "[tool][name]")
 {
-    using interfaces::parse_name;
+    using winmmf::parse_name;
     CHECK(full(parse_name("Local\\frames").ref) == u"Local\\frames");
     CHECK(full(parse_name("Global\\cam0").ref) == u"Global\\cam0");
     CHECK(full(parse_name("Session\\2\\x").ref) == u"Session\\2\\x");
@@ -172,15 +171,15 @@ TEST_CASE("lock words and layouts, as info shows them", "[tool]")
     CHECK(describe_lock_word(0xFF000000u).starts_with("uninitialized"));
     CHECK(describe_lock_word(0x01000000u).starts_with("corrupt (bits 24-30"));
     CHECK(describe_lock_word(0x80000001u).starts_with("corrupt (a writer and readers"));
-    CHECK(describe_lock_word(lock_word::robust_layout_marker) ==
+    CHECK(describe_lock_word(protocol::lock_word::robust_layout_marker) ==
           "layout marker of: winmmf robust lock policy [0xFF524F42]");
 
     CHECK(layout_of(0) == layout::compatible);
     CHECK(layout_of(5) == layout::compatible);
     CHECK(layout_of(0x80000000u) == layout::compatible);
     CHECK(layout_of(0xFF000000u) == layout::compatible); // WinMMF's own "uninitialized"
-    CHECK(layout_of(lock_word::robust_layout_marker) == layout::robust);
-    CHECK(layout_of(lock_word::channel_layout_marker) == layout::frame_channel);
+    CHECK(layout_of(protocol::lock_word::robust_layout_marker) == layout::robust);
+    CHECK(layout_of(protocol::lock_word::channel_layout_marker) == layout::frame_channel);
     CHECK(layout_of(0xFF000001u) == layout::unknown_marker);
     CHECK(layout_of(0x40000000u) == layout::corrupt);
 }

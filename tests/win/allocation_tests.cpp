@@ -5,7 +5,7 @@
 // The counter runs only between arm() and disarm(), and nothing inside those regions may
 // allocate for the test's own sake: results go to locals and are checked afterwards.
 #include <winmmf/frame_channel.hpp>
-#include <winmmf/notify.hpp>
+#include <winmmf/notification.hpp>
 #include <winmmf/winmmf.hpp>
 
 #include <catch2/catch_test_macros.hpp>
@@ -168,7 +168,7 @@ TEST_CASE("publish, take, acquire, notify and wait allocate nothing", "[allocati
     reader.take(out, acquire_mode::wait_for(5ms), timeout_ec); // blocks: claims a waiter slot
     reader.take(out, acquire_mode::wait_for(5ms), timeout_ec); // and again, with the slot kept
     {
-        frame_slot slot = writer.begin_frame(slot_ec);
+        writable_frame slot = writer.begin_frame(slot_ec);
         slot.bytes()[0] = std::byte{9};
         slot.publish(100, meta, slot_ec);
     }

@@ -17,7 +17,7 @@
 
 using namespace winmmf;
 using namespace std::chrono_literals;
-namespace rw = winmmf::robust_word;
+namespace rw = winmmf::protocol::robust_word;
 
 namespace {
 

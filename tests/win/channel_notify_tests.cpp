@@ -76,15 +76,15 @@ TEST_CASE("a reader with read-only frames sleeps on the channel's notification",
     std::error_code ec;
     frame_info info;
     std::thread taker([&] { info = r.take(out, acquire_mode::wait_for(120s), ec); });
-    REQUIRE(eventually([&] { return w.readers_waiting() == 1; }));
-    CHECK(r.readers_waiting() == 1);
+    REQUIRE(eventually([&] { return w.waiting() == 1; }));
+    CHECK(r.waiting() == 1);
     std::vector<std::byte> buffer(4096);
     publish_pattern(w, buffer);
     taker.join();
     CHECK_FALSE(ec);
     CHECK(info.sequence == 1);
     CHECK(test::frame_matches(std::span(out.data(), info.size), 1));
-    CHECK(w.readers_waiting() == 0);
+    CHECK(w.waiting() == 0);
 
     // The sibling is a mapping of its own, next to the channel, under the writer's nonce.
     CHECK(r.notification_name() == w.notification_name());
@@ -102,9 +102,7 @@ TEST_CASE("service to user: read-only frames, a writable notification; the user 
     const std::string name = test::unique_name("svc-sleep");
     const auto frames_sd = only_me("GR");
     const auto notify_sd = only_me("GRGW");
-    auto w = frame_writer::create(local(name), {.max_frame_size = 64 * 1024},
-                                  {.security_attributes = frames_sd.attributes()},
-                                  {.security_attributes = notify_sd.attributes()});
+    auto w = frame_writer::create(local(name), {.max_frame_size = 64 * 1024, .security_attributes = frames_sd.attributes(), .notification_security_attributes = notify_sd.attributes()});
 
     // Here, too: the frames refuse read-write, and a read-only reader may sleep.
     std::error_code ec;
@@ -116,13 +114,13 @@ TEST_CASE("service to user: read-only frames, a writable notification; the user 
 
     auto child = test::child_process::start(L"winmmf_child.exe", {"frame-secured-take", "local", name, "120000", "sleep"});
     // The child announced itself: it is asleep (or about to be) in the kernel, with no frame.
-    REQUIRE(eventually([&] { return w.readers_waiting() == 1 || child.wait(0ms).has_value(); }));
+    REQUIRE(eventually([&] { return w.waiting() == 1 || child.wait(0ms).has_value(); }));
     REQUIRE_FALSE(child.wait(0ms).has_value());
     CHECK(w.published() == 0);
     std::vector<std::byte> buffer(w.max_frame_size());
     publish_pattern(w, buffer);
     CHECK(child.wait(test::child_timeout) == 0u);
-    CHECK(w.readers_waiting() == 0);
+    CHECK(w.waiting() == 0);
 }
 
 TEST_CASE("service to user: a read-only notification too; blocking takes are read_only, polling works",
@@ -131,9 +129,7 @@ TEST_CASE("service to user: a read-only notification too; blocking takes are rea
     const std::string name = test::unique_name("svc-poll");
     const auto frames_sd = only_me("GR");
     const auto notify_sd = only_me("GR");
-    auto w = frame_writer::create(local(name), {.max_frame_size = 8192},
-                                  {.security_attributes = frames_sd.attributes()},
-                                  {.security_attributes = notify_sd.attributes()});
+    auto w = frame_writer::create(local(name), {.max_frame_size = 8192, .security_attributes = frames_sd.attributes(), .notification_security_attributes = notify_sd.attributes()});
     std::vector<std::byte> buffer(w.max_frame_size());
     publish_pattern(w, buffer);
     CHECK(test::run_child({"frame-secured-take", "local", name, "60000", "poll"}) == 0);
@@ -146,7 +142,7 @@ TEST_CASE("service to user: a read-only notification too; blocking takes are rea
     frame_info info;
     CHECK(r.try_take(buffer, info, ec));
     CHECK(info.sequence == 1);
-    CHECK(r.readers_waiting() == 0); // it may read the sibling: it sees who waits
+    CHECK(r.waiting() == 0); // it may read the sibling: it sees who waits
 
     // A notification this account may not even read: the same, and nobody is seen waiting.
     if (running_as_system()) {
@@ -154,9 +150,7 @@ TEST_CASE("service to user: a read-only notification too; blocking takes are rea
     }
     const std::string hidden = test::unique_name("svc-hidden");
     const auto system_only = security_descriptor::from_sddl("D:P(A;;GA;;;SY)");
-    auto w2 = frame_writer::create(local(hidden), {.max_frame_size = 8192},
-                                   {.security_attributes = frames_sd.attributes()},
-                                   {.security_attributes = system_only.attributes()});
+    auto w2 = frame_writer::create(local(hidden), {.max_frame_size = 8192, .security_attributes = frames_sd.attributes(), .notification_security_attributes = system_only.attributes()});
     auto r2 = frame_reader::open(local(hidden), {.access = access_mode::read_only});
     CHECK_FALSE(r2.can_wait());
     r2.take(buffer, acquire_mode::wait_for(10s), ec);
@@ -219,7 +213,7 @@ TEST_CASE("garbage in the notification sibling never hangs or fails the writer, 
     // The garbage stays: every bit set, claim words random. Publishing still works, costs at
     // most one open and one signal per bit, and a new reader in another process still gets
     // its frame.
-    CHECK(w.readers_waiting() == detail::max_waiters);
+    CHECK(w.waiting() == protocol::max_waiters);
     auto late = test::child_process::start(L"winmmf_child.exe", {"frame-take", "local", name, "60000"});
     const auto give_up = std::chrono::steady_clock::now() + 120s;
     while (!late.wait(0ms).has_value() && std::chrono::steady_clock::now() < give_up) {
@@ -288,7 +282,7 @@ TEST_CASE("names a co-tenant could guess are not the channel's: squatting them c
     std::error_code ec;
     frame_info info;
     std::thread taker([&] { info = r.take(buffer, acquire_mode::wait_for(120s), ec); });
-    REQUIRE(eventually([&] { return w.readers_waiting() == 1; }));
+    REQUIRE(eventually([&] { return w.waiting() == 1; }));
     std::vector<std::byte> frame(4096);
     publish_pattern(w, frame);
     taker.join();
@@ -316,7 +310,7 @@ TEST_CASE("the notification sibling and other layouts are never mistaken for eac
     auto w1 = frame_writer::open(sibling, ec);
     CHECK(ec == errc::wrong_layout);
     CHECK(test::run_peer({"try-read", sibling_name.to_utf8(), "100"}) == 40); // a WinMMF peer: uninitialized
-    CHECK(w.readers_waiting() == 0);
+    CHECK(w.waiting() == 0);
 
     // A mapping or a notification at the name the sibling had before version 3 is nobody's
     // business now: the channel makes a sibling of its own, and the squatter is left alone.
@@ -348,8 +342,7 @@ TEST_CASE("a reader that found no sibling finds the next writer's, and then slee
     }
     const std::string name = test::unique_name("sibling-again");
     const auto system_only = security_descriptor::from_sddl("D:P(A;;GA;;;SY)");
-    auto w = frame_writer::create(local(name), {.max_frame_size = 4096}, {},
-                                  {.security_attributes = system_only.attributes()});
+    auto w = frame_writer::create(local(name), {.max_frame_size = 4096, .notification_security_attributes = system_only.attributes()});
     auto holder = frame_reader::open(local(name));
     CHECK_FALSE(holder.can_wait());
     std::vector<std::byte> buffer(4096);
@@ -369,7 +362,7 @@ TEST_CASE("a reader that found no sibling finds the next writer's, and then slee
     CHECK_FALSE(r.can_wait()); // not looked for yet
     frame_info info;
     std::thread taker([&] { info = r.take(buffer, acquire_mode::wait_for(120s), ec); });
-    REQUIRE(eventually([&] { return w2.readers_waiting() == 1; }));
+    REQUIRE(eventually([&] { return w2.waiting() == 1; }));
     std::vector<std::byte> frame(4096);
     CHECK(publish_pattern(w2, frame) == 2);
     taker.join();
@@ -390,7 +383,7 @@ TEST_CASE("channel names: the longest allowed still has room for the sibling and
     CHECK(r.can_wait());
     std::vector<std::byte> buffer(100);
     std::thread taker([&] { r.take(buffer, acquire_mode::wait_for(120s), ec); });
-    REQUIRE(eventually([&] { return w.readers_waiting() == 1; }));
+    REQUIRE(eventually([&] { return w.waiting() == 1; }));
     CHECK(w.publish(buffer) == 1);
     taker.join();
     CHECK_FALSE(ec);

@@ -66,7 +66,7 @@ TEST_CASE("co-tenant: names squatted before the writer starts deny nothing", "[c
     CHECK(r.writer_state() == writer_status::active);
     // A reader in another process sleeps and is woken by the next frame.
     auto taker = test::child_process::start(L"winmmf_child.exe", {"frame-take", "local", name, "120000"});
-    REQUIRE(eventually([&] { return w.readers_waiting() == 1 || taker.wait(0ms).has_value(); }));
+    REQUIRE(eventually([&] { return w.waiting() == 1 || taker.wait(0ms).has_value(); }));
     std::vector<std::byte> buffer(4096);
     publish_pattern(w, buffer);
     CHECK(taker.wait() == 0u);
@@ -100,12 +100,12 @@ TEST_CASE("co-tenant: a reader that squats the current sibling's waiter events c
     CHECK_FALSE(ec);
     CHECK(info.sequence == 1);
     CHECK(test::frame_matches(std::span(out.data(), info.size), 1));
-    CHECK(w.readers_waiting() == 0); // nobody got a squatted slot
+    CHECK(w.waiting() == 0); // nobody got a squatted slot
     // The next writer's sibling has a fresh name: the squatted events are nobody's business.
     w.close();
     auto w2 = frame_writer::open(local(name));
     std::thread sleeper([&] { info = r.take(out, acquire_mode::wait_for(120s), ec); });
-    REQUIRE(eventually([&] { return w2.readers_waiting() == 1; }));
+    REQUIRE(eventually([&] { return w2.waiting() == 1; }));
     publish_pattern(w2, buffer);
     sleeper.join();
     CHECK_FALSE(ec);
@@ -123,15 +123,14 @@ TEST_CASE("co-tenant: with write access to the frames, pointing readers at a sib
     object_name planted_name;
     REQUIRE_FALSE(detail::sibling_name(w.name(), nonce, planted_name));
     detail::mapped_section planted;
-    REQUIRE_FALSE(detail::open_sibling(detail::open_mode::create_only, planted_name, true,
-                                       {.security_attributes = foreign.attributes()}, planted));
+    REQUIRE_FALSE(detail::open_sibling(detail::open_mode::create_only, planted_name, true, foreign.attributes(), planted));
     const detail::unique_view raw(::MapViewOfFile(
         detail::unique_handle(::OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, w.name().c_str())).get(),
         FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0));
     REQUIRE(raw);
     std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(
-                                       raw.get() + frame_layout::control_offset +
-                                       offsetof(frame_layout::channel_control, sibling)))
+                                       raw.get() + protocol::frame_layout::control_offset +
+                                       offsetof(protocol::frame_layout::channel_control, sibling)))
         .store(nonce);
     // A reader follows the header, finds a sibling that is not the channel's owner's, and does
     // without it: no sleeping, and the frames as ever.
@@ -200,7 +199,7 @@ TEST_CASE("co-tenant: a channel somebody else created first under our name is no
     // A section of the right shape, made first by "another account" (a foreign owner).
     const std::string name = test::unique_name("ct-foreign");
     const auto foreign = security_descriptor::from_sddl("O:SYG:SYD:(A;;GA;;;WD)");
-    auto planted = frame_writer::create(local(name), {.max_frame_size = 4096}, {.security_attributes = foreign.attributes()});
+    auto planted = frame_writer::create(local(name), {.max_frame_size = 4096, .security_attributes = foreign.attributes()});
     planted.close();
     std::error_code ec;
     auto w = frame_writer::open_or_create(local(name), {.max_frame_size = 4096}, ec);

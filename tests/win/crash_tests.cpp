@@ -161,7 +161,7 @@ TEST_CASE("a writer killed mid-copy: waiting readers get in, are told, and the r
     CHECK(first_damage(r.bytes(), 0, 0) == std::string::npos);
     r.unlock();
     CHECK(s.m.lock_policy().inspect().recoveries == 1);
-    CHECK(s.m.lock_policy().inspect().writer == 0);
+    CHECK(s.m.lock_policy().inspect().writer_pid == 0);
 }
 
 TEST_CASE("a writer killed mid-copy: a waiting writer gets in, is told, and repairs", "[crash][robust]")
@@ -276,7 +276,7 @@ TEST_CASE("killed in the middle of create: openers finish the creation, or refus
     } else {
         REQUIRE_FALSE(ec);
         print_latency(("creator killed after step '" + phase + "', opener").c_str(), qpc_ms(killed, opened));
-        CHECK(m.lock_policy().inspect().init == robust_word::ready_value);
+        CHECK(m.lock_policy().inspect().ready);
         CHECK(m.lock_policy().inspect().recoveries == 1);
         auto w = m.try_lock_write(ec);
         CHECK_FALSE(ec); // nobody had data to lose: no owner_dead
@@ -309,13 +309,13 @@ TEST_CASE("compatible_lock: a killed writer blocks only as long as callers allow
     auto r = m.lock_read(acquire_mode::spin(10000), ec);
     CHECK(ec == errc::max_tries_reached);
     CHECK(test::run_child({"try-read", "local", name}) == exit_code_for(errc::write_locked));
-    CHECK(m.lock_policy().value() == lock_word::write_lock_mask);
+    CHECK(m.lock_policy().value() == protocol::lock_word::write_lock_mask);
 
     // We killed it, so we know: reset the stale lock.
     auto ro = memory_mapped_file::open(local(name), open_options{.access = access_mode::read_only});
     (void)ro.force_unlock_stale_lock(ec);
     CHECK(ec == errc::read_only);
-    CHECK(m.force_unlock_stale_lock() == lock_word::write_lock_mask);
+    CHECK(m.force_unlock_stale_lock() == protocol::lock_word::write_lock_mask);
     CHECK(m.lock_policy().value() == 0);
     m.read(0, out, ec);
     CHECK_FALSE(ec);
@@ -333,13 +333,13 @@ TEST_CASE("compatible_lock: a creator killed between WinMMF's two creation steps
     // The creator may still be running: opening accepts "uninitialized", locking waits for it.
     auto m = memory_mapped_file::open(local(name));
     kill(creator);
-    CHECK(m.lock_policy().value() == lock_word::uninitialized_value);
+    CHECK(m.lock_policy().value() == protocol::lock_word::uninitialized_value);
     std::error_code ec;
     auto w = m.lock_write(acquire_mode::wait_for(100ms), ec);
     CHECK(ec == errc::timeout);
     CHECK(test::run_peer({"try-write", "Local\\" + name, "1000"}) == 40); // a WinMMF peer agrees
 
-    CHECK(m.force_unlock_stale_lock() == lock_word::uninitialized_value);
+    CHECK(m.force_unlock_stale_lock() == protocol::lock_word::uninitialized_value);
     m.write(0, std::as_bytes(std::span(std::string_view("alive"))));
     CHECK(test::run_peer({"expect", "Local\\" + name, "1000", test::to_hex("alive", 5)}) == 0);
 }

@@ -76,7 +76,7 @@ TEST_CASE("zero-copy frames: written in place, read in place, and overwriting is
     auto w = frame_writer::create(local(name), {.max_frame_size = 1 << 20, .slots = 3});
     auto r = frame_reader::open(local(name));
 
-    frame_slot slot = w.begin_frame();
+    writable_frame slot = w.begin_frame();
     REQUIRE(slot.bytes().size() == w.max_frame_size());
     CHECK(reinterpret_cast<std::uintptr_t>(slot.bytes().data()) % 4096 == 0);
     test::fill_frame(slot.bytes().first(5000), 1);
@@ -97,9 +97,9 @@ TEST_CASE("zero-copy frames: written in place, read in place, and overwriting is
     publish_pattern(w, buffer);
     publish_pattern(w, buffer);
     CHECK(view.still_valid());
-    frame_slot next = w.begin_frame(); // stamps the slot "being written" before any byte changes
+    writable_frame next = w.begin_frame(); // stamps the slot "being written" before any byte changes
     CHECK_FALSE(view.still_valid());
-    next = frame_slot{}; // abandoned: never published
+    next = writable_frame{}; // abandoned: never published
     CHECK(w.published() == 3);
     frame_info info;
     CHECK(r.try_take(buffer, info, ec));
@@ -166,9 +166,9 @@ TEST_CASE("a second begin_frame abandons the first slot, which then publishes no
     std::error_code ec;
 
     // Both slots share one buffer: the stale one must never publish what the new one half-wrote.
-    frame_slot s1 = w.begin_frame();
+    writable_frame s1 = w.begin_frame();
     std::memset(s1.bytes().data(), 0x11, 64);
-    frame_slot s2 = w.begin_frame();
+    writable_frame s2 = w.begin_frame();
     CHECK(s2.bytes().data() == s1.bytes().data());
     std::memset(s2.bytes().data(), 0x22, 32); // half-written
     CHECK(s1.publish(64, {}, ec) == 0);
@@ -183,7 +183,7 @@ TEST_CASE("a second begin_frame abandons the first slot, which then publishes no
     CHECK(out[63] == std::byte{0x22});
 
     // publish() of a copied frame abandons a slot begun before it, too; the throwing form says so.
-    frame_slot s3 = w.begin_frame();
+    writable_frame s3 = w.begin_frame();
     std::vector<std::byte> frame(64, std::byte{0x33});
     CHECK(w.publish(frame) == 2);
     try {
@@ -198,8 +198,8 @@ TEST_CASE("a second begin_frame abandons the first slot, which then publishes no
     CHECK(out[0] == std::byte{0x33});
 
     // A slot that was published cannot publish again.
-    frame_slot s4 = w.begin_frame();
-    frame_slot copy = std::move(s4);
+    writable_frame s4 = w.begin_frame();
+    writable_frame copy = std::move(s4);
     CHECK(copy.publish(8) == 3);
     CHECK(s4.publish(8, {}, ec) == 0);
     CHECK(ec == errc::not_open); // moved from
@@ -283,7 +283,7 @@ TEST_CASE("a slow reader skips frames and counts every one it skipped", "[channe
     auto reader = test::child_process::start(L"winmmf_child.exe",
                                              {"frame-read", "local", name, "copy", "0", "60000", "20", report.name});
     // The reader joined before the first frame and is blocked waiting for it.
-    REQUIRE(eventually([&] { return w.readers_waiting() == 1; }));
+    REQUIRE(eventually([&] { return w.waiting() == 1; }));
     constexpr std::uint64_t frames = 300;
     std::vector<std::byte> buffer(w.max_frame_size());
     for (std::uint64_t i = 0; i < frames; ++i) {
@@ -315,7 +315,7 @@ TEST_CASE("a reader joining late starts at the newest frame", "[channel][multipr
     auto reader = test::child_process::start(L"winmmf_child.exe",
                                              {"frame-read", "local", name, "copy", "0", "60000", "0", report.name});
     // It takes frame 10 at once, then blocks for the next one.
-    REQUIRE(eventually([&] { return w.readers_waiting() == 1; }));
+    REQUIRE(eventually([&] { return w.waiting() == 1; }));
     for (int i = 0; i < 5; ++i) {
         publish_pattern(w, buffer);
     }
@@ -336,10 +336,10 @@ TEST_CASE("a reader waiting for a frame times out, and is woken by the end of th
     const std::string name = test::unique_name("timeout");
     auto w = frame_writer::create(local(name), {.max_frame_size = 1024});
     CHECK(test::run_child({"frame-take", "local", name, "100"}) == exit_code_for(errc::timeout));
-    CHECK(w.readers_waiting() == 0);
+    CHECK(w.waiting() == 0);
 
     auto reader = test::child_process::start(L"winmmf_child.exe", {"frame-take", "local", name, "120000"});
-    REQUIRE(eventually([&] { return w.readers_waiting() == 1; }));
+    REQUIRE(eventually([&] { return w.waiting() == 1; }));
     auto keep = frame_reader::open(local(name)); // keeps the mapping alive for the child
     w.close();
     CHECK(reader.wait(std::chrono::minutes(2)) == static_cast<DWORD>(exit_code_for(errc::end_of_stream)));
@@ -353,7 +353,7 @@ TEST_CASE("several readers blocked on a channel all wake for one frame", "[chann
     for (int i = 0; i < 3; ++i) {
         readers.push_back(test::child_process::start(L"winmmf_child.exe", {"frame-take", "local", name, "120000"}));
     }
-    REQUIRE(eventually([&] { return w.readers_waiting() == 3; }));
+    REQUIRE(eventually([&] { return w.waiting() == 3; }));
     std::vector<std::byte> buffer(4096);
     publish_pattern(w, buffer);
     for (auto& r : readers) {
@@ -374,9 +374,9 @@ TEST_CASE("a cancel from another thread ends a take on a channel written by anot
 
     cancel_token cancel;
     std::error_code ec;
-    std::thread waiter([&] { r.take(buffer, acquire_mode::wait_for(std::chrono::hours(1)), &cancel, ec); });
+    std::thread waiter([&] { r.take(buffer, acquire_mode::wait_for(std::chrono::hours(1)).with_cancel(cancel), ec); });
     auto observer = frame_reader::open(local(name));
-    REQUIRE(eventually([&] { return observer.readers_waiting() == 1; }));
+    REQUIRE(eventually([&] { return observer.waiting() == 1; }));
     cancel.cancel();
     waiter.join();
     CHECK(ec == errc::cancelled);

@@ -1,6 +1,6 @@
 // Cross-process notification: real child processes blocked on real named events.
 #include <winmmf/frame_channel.hpp>
-#include <winmmf/notify.hpp>
+#include <winmmf/notification.hpp>
 #include <winmmf/winmmf.hpp>
 
 #include <catch2/catch_test_macros.hpp>
@@ -82,7 +82,7 @@ TEST_CASE("a cancel from another thread ends a wait", "[notify]")
     std::error_code ec;
     std::atomic<bool> done{false};
     std::thread waiter([&] {
-        n.wait(n.sequence(), acquire_mode::wait_for(std::chrono::hours(1)), &cancel, ec);
+        n.wait(n.sequence(), acquire_mode::wait_for(std::chrono::hours(1)).with_cancel(cancel), ec);
         done = true;
     });
     REQUIRE(eventually([&] { return n.waiting() >= 1; }));
@@ -91,10 +91,10 @@ TEST_CASE("a cancel from another thread ends a wait", "[notify]")
     waiter.join();
     CHECK(ec == errc::cancelled);
     // A cancelled token stops the next wait at once, until reset.
-    n.wait(n.sequence(), acquire_mode::wait_for(std::chrono::hours(1)), &cancel, ec);
+    n.wait(n.sequence(), acquire_mode::wait_for(std::chrono::hours(1)).with_cancel(cancel), ec);
     CHECK(ec == errc::cancelled);
     cancel.reset();
-    n.wait(n.sequence(), acquire_mode::wait_for(10ms), &cancel, ec);
+    n.wait(n.sequence(), acquire_mode::wait_for(10ms).with_cancel(cancel), ec);
     CHECK(ec == errc::timeout);
 }
 
@@ -176,14 +176,14 @@ TEST_CASE("the 65th simultaneous waiter is refused with too_many_waiters", "[not
     cancel_token cancel;
     std::vector<notification> objects;
     std::vector<std::thread> threads;
-    std::vector<std::error_code> errors(detail::max_waiters);
-    for (std::uint32_t i = 0; i < detail::max_waiters; ++i) {
+    std::vector<std::error_code> errors(protocol::max_waiters);
+    for (std::uint32_t i = 0; i < protocol::max_waiters; ++i) {
         objects.push_back(notification::open(local(name)));
     }
-    for (std::uint32_t i = 0; i < detail::max_waiters; ++i) {
-        threads.emplace_back([&, i] { objects[i].wait(0, acquire_mode::wait_for(120s), &cancel, errors[i]); });
+    for (std::uint32_t i = 0; i < protocol::max_waiters; ++i) {
+        threads.emplace_back([&, i] { objects[i].wait(0, acquire_mode::wait_for(120s).with_cancel(cancel), errors[i]); });
     }
-    REQUIRE(eventually([&] { return n.waiting() == detail::max_waiters; }));
+    REQUIRE(eventually([&] { return n.waiting() == protocol::max_waiters; }));
     std::error_code ec;
     n.wait(0, acquire_mode::wait_for(120s), ec);
     CHECK(ec == errc::too_many_waiters);

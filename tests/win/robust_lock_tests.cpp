@@ -16,7 +16,7 @@
 
 using namespace winmmf;
 using namespace std::chrono_literals;
-namespace rw = winmmf::robust_word;
+namespace rw = winmmf::protocol::robust_word;
 
 namespace {
 
@@ -63,7 +63,7 @@ TEST_CASE("a robust mapping starts with the marker, and user data at offset 1024
     m.write(0, std::as_bytes(std::span(text)));
 
     raw_view raw("Local\\" + name);
-    CHECK(raw.at<std::uint32_t>(0) == lock_word::robust_layout_marker);
+    CHECK(raw.at<std::uint32_t>(0) == protocol::lock_word::robust_layout_marker);
     CHECK(raw.at<std::uint64_t>(8) == rw::ready_value);
     // Layout version 3 (the reader summary, opened by the common handshake), 120 reader slots:
     // spelled out, so that changing the layout without changing its version cannot go unnoticed.
@@ -215,7 +215,8 @@ TEST_CASE("a live holder in another process is waited for and never robbed", "[r
                                             {"robust-hold", "write", "local", name, name + "-ready"});
     REQUIRE(ready.wait_or_exit(child.handle()));
     const auto held = m.lock_policy().inspect();
-    CHECK(rw::owner_of(held.writer).pid == ::GetProcessId(child.handle()));
+    CHECK(held.writer_pid == ::GetProcessId(child.handle()));
+    CHECK(held.writer_holds);
 
     std::error_code ec;
     auto r = m.try_lock_read(ec);
@@ -225,7 +226,7 @@ TEST_CASE("a live holder in another process is waited for and never robbed", "[r
     auto s = m.lock_read(acquire_mode::spin(20000), ec);
     CHECK(ec == errc::max_tries_reached);
     const auto after = m.lock_policy().inspect();
-    CHECK(after.writer == held.writer);
+    CHECK(after.writer_pid == held.writer_pid);
     CHECK(after.recoveries == 0);
     CHECK(after.readers == 0);
     child.kill();
@@ -275,5 +276,5 @@ TEST_CASE("robust guards survive a move of the mapping, and read/write report no
     moved.read(0, out, ec);
     CHECK_FALSE(ec);
     CHECK(std::memcmp(out.data(), "ok", 2) == 0);
-    CHECK(moved.lock_policy().inspect().writer == 0);
+    CHECK(moved.lock_policy().inspect().writer_pid == 0);
 }

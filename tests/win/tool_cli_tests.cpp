@@ -2,7 +2,7 @@
 // the library reading what the tool wrote. Every exit code a script may rely on is checked
 // here, with the data checked unchanged after each refusal.
 #include <winmmf/frame_channel.hpp>
-#include <winmmf/notify.hpp>
+#include <winmmf/notification.hpp>
 #include <winmmf/winmmf.hpp>
 
 #include <catch2/catch_test_macros.hpp>
@@ -295,10 +295,10 @@ TEST_CASE("tool: info decodes the lock word and the layout", "[tool]")
 
     // Layout markers and words no WinMMF peer writes, from a section made by hand.
     const std::string robust = test::unique_name("tool-info-robust");
-    raw_section r1("Local\\" + robust, lock_word::robust_layout_marker);
-    auto& robust_header = *reinterpret_cast<robust_word::header*>(r1.view.get());
+    raw_section r1("Local\\" + robust, protocol::lock_word::robust_layout_marker);
+    auto& robust_header = *reinterpret_cast<protocol::robust_word::header*>(r1.view.get());
     robust_header.version = 0;
-    robust_header.init = robust_word::pack(detail::current_robust_identity()); // a creator at work
+    robust_header.init = protocol::robust_word::pack(detail::current_robust_identity()); // a creator at work
     r = run_tool({"info", robust});
     CHECK(r.code == 0);
     CHECK(contains(r.out, "layout:    winmmf robust lock policy"));
@@ -308,13 +308,13 @@ TEST_CASE("tool: info decodes the lock word and the layout", "[tool]")
     robust_header.init = 0; // the marker without a named creator: no step leaves it
     r = run_tool({"info", robust});
     CHECK(r.code == 7);
-    robust_header.init = robust_word::ready_family | (robust_word::word_type{1} << 16) | robust_word::reader_slots;
+    robust_header.init = protocol::robust_word::ready_family | (protocol::robust_word::word_type{1} << 16) | protocol::robust_word::reader_slots;
     r = run_tool({"info", robust});
     CHECK(r.code == 7);
     CHECK(contains(r.out, "robust layout version 1, not version 3"));
-    robust_header.init = robust_word::ready_value;
-    robust_header.version = robust_word::layout_version;
-    robust_header.writer = robust_word::held_bit; // held, by no process
+    robust_header.init = protocol::robust_word::ready_value;
+    robust_header.version = protocol::robust_word::layout_version;
+    robust_header.writer = protocol::robust_word::held_bit; // held, by no process
     r = run_tool({"info", robust});
     CHECK(r.code == 7);
     CHECK(contains(r.out, "CORRUPT: a lock word holds a value no winmmf process writes"));
@@ -324,13 +324,13 @@ TEST_CASE("tool: info decodes the lock word and the layout", "[tool]")
     CHECK(contains(r.out, "lock:      free"));
 
     const std::string channel = test::unique_name("tool-info-channel");
-    raw_section r2("Local\\" + channel, lock_word::channel_layout_marker);
+    raw_section r2("Local\\" + channel, protocol::lock_word::channel_layout_marker);
     r = run_tool({"info", channel});
     CHECK(r.code == 0);
     CHECK(contains(r.out, "layout:    winmmf frame channel"));
 
     const std::string uninit = test::unique_name("tool-info-uninit");
-    raw_section r3("Local\\" + uninit, lock_word::uninitialized_value);
+    raw_section r3("Local\\" + uninit, protocol::lock_word::uninitialized_value);
     r = run_tool({"info", uninit});
     CHECK(contains(r.out, "lock:      uninitialized"));
 
@@ -344,8 +344,8 @@ TEST_CASE("tool: info decodes the lock word and the layout", "[tool]")
 TEST_CASE("tool: channels, notifications and unknown layouts are described, never touched", "[tool]")
 {
     REQUIRE_TOOL();
-    for (const std::uint32_t marker : {lock_word::channel_layout_marker, lock_word::notify_layout_marker,
-                                       lock_word::channel_notify_marker, lock_word::make_marker(0x123456)}) {
+    for (const std::uint32_t marker : {protocol::lock_word::channel_layout_marker, protocol::lock_word::notify_layout_marker,
+                                       protocol::lock_word::channel_notify_marker, protocol::lock_word::make_marker(0x123456)}) {
         CAPTURE(marker);
         const std::string name = test::unique_name("tool-foreign");
         raw_section s("Local\\" + name, marker);
@@ -621,7 +621,7 @@ TEST_CASE("tool: info and watch understand a frame channel", "[tool]")
 {
     REQUIRE_TOOL();
     const std::string name = test::unique_name("tool-channel");
-    auto writer = frame_writer::create(local(name), channel_config{.max_frame_size = 64, .slots = 3});
+    auto writer = frame_writer::create(local(name), {.max_frame_size = 64, .slots = 3});
 
     result r = run_tool({"info", name});
     CHECK(r.code == 0);
@@ -688,9 +688,7 @@ TEST_CASE("tool: a service's channel - read-only frames - is watched, sleeping o
         const bool sleeps = notify_rights == "GRGW";
         const auto notify_sd = security_descriptor::from_sddl("D:P(A;;" + notify_rights + ";;;" + sid + ")");
         const std::string name = test::unique_name("tool-service-channel");
-        auto writer = frame_writer::create(local(name), channel_config{.max_frame_size = 64},
-                                           {.security_attributes = frames_sd.attributes()},
-                                           {.security_attributes = notify_sd.attributes()});
+        auto writer = frame_writer::create(local(name), {.max_frame_size = 64, .security_attributes = frames_sd.attributes(), .notification_security_attributes = notify_sd.attributes()});
         result r = run_tool({"info", name});
         CHECK(r.code == 0);
         CHECK(contains(r.out, "access:    this account may map it for reading only"));
@@ -701,10 +699,10 @@ TEST_CASE("tool: a service's channel - read-only frames - is watched, sleeping o
         test::captured_process watcher = start_tool({"watch", name, "--count", "1", "--interval", "20"});
         REQUIRE(watcher.wait_for_output(sleeps ? "woken by its notification" : "polling every 20 ms"));
         if (sleeps) {
-            for (int i = 0; i < 60000 && writer.readers_waiting() == 0; ++i) {
+            for (int i = 0; i < 60000 && writer.waiting() == 0; ++i) {
                 ::Sleep(1); // until it sleeps: the frame below is then what wakes it
             }
-            CHECK(writer.readers_waiting() == 1);
+            CHECK(writer.waiting() == 1);
         }
         const std::vector<std::byte> pixels(16, std::byte{3});
         writer.publish(pixels);

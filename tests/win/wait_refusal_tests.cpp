@@ -17,11 +17,11 @@ using namespace std::chrono_literals;
 namespace {
 
 // The lock word of a mapping, written from outside the lock (as a peer or a crash leaves it).
-void set_word(const memory_mapped_file& m, lock_word::word_type w)
+void set_word(const memory_mapped_file& m, protocol::lock_word::word_type w)
 {
     const detail::unique_view view(::MapViewOfFile(m.native_handle(), FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 4));
     REQUIRE(view);
-    std::atomic_ref<lock_word::word_type>(*reinterpret_cast<lock_word::word_type*>(view.get())).store(w);
+    std::atomic_ref<protocol::lock_word::word_type>(*reinterpret_cast<protocol::lock_word::word_type*>(view.get())).store(w);
 }
 
 } // namespace
@@ -33,7 +33,7 @@ TEST_CASE("a lock wait that runs out tells the last reason it was refused", "[lo
     std::error_code ec;
 
     // A creator that never finished (WinMMF's "uninitialized").
-    set_word(m, lock_word::uninitialized_value);
+    set_word(m, protocol::lock_word::uninitialized_value);
     (void)m.lock_read(acquire_mode::wait_for(30ms), ec);
     CHECK(ec == errc::timeout);
     CHECK(last_wait_refusal() == errc::uninitialized);
@@ -52,7 +52,7 @@ TEST_CASE("a lock wait that runs out tells the last reason it was refused", "[lo
     }
 
     // WinMMF's reader count full.
-    set_word(m, lock_word::max_readers);
+    set_word(m, protocol::lock_word::max_readers);
     (void)m.lock_read(acquire_mode::wait_for(30ms), ec);
     CHECK(ec == errc::timeout);
     CHECK(last_wait_refusal() == errc::max_readers);

@@ -5,7 +5,8 @@
 #pragma once
 
 #include <winmmf/error.hpp>
-#include <winmmf/lock_word.hpp>
+#include <winmmf/name.hpp>
+#include <winmmf/protocol/lock_word.hpp>
 
 #include <algorithm>
 #include <array>
@@ -286,32 +287,32 @@ inline std::string hex64(std::uint64_t value) { return hex_word(value, 64); }
 // Which layout the first word says the mapping has.
 enum class layout : std::uint8_t {
     compatible,     // the WinMMF lock word: winmmf's compatible_lock or no_lock, or a WinMMF peer
-    robust,         // winmmf's robust lock policy (lock_word::robust_layout_marker)
-    frame_channel,  // winmmf's frame channel (lock_word::channel_layout_marker)
-    notification,   // a winmmf notification (lock_word::notify_layout_marker)
-    channel_notify, // a frame channel's notification sibling (lock_word::channel_notify_marker)
+    robust,         // winmmf's robust lock policy (protocol::lock_word::robust_layout_marker)
+    frame_channel,  // winmmf's frame channel (protocol::lock_word::channel_layout_marker)
+    notification,   // a winmmf notification (protocol::lock_word::notify_layout_marker)
+    channel_notify, // a frame channel's notification sibling (protocol::lock_word::channel_notify_marker)
     unknown_marker, // top byte 0xFF with a tag no winmmf layout here uses
     corrupt,        // a value no WinMMF peer can write
 };
 
 constexpr layout layout_of(std::uint32_t word) noexcept
 {
-    switch (lock_word::classify(word)) {
-    case lock_word::state::foreign:
-        if (word == lock_word::robust_layout_marker) {
+    switch (protocol::lock_word::classify(word)) {
+    case protocol::lock_word::state::foreign:
+        if (word == protocol::lock_word::robust_layout_marker) {
             return layout::robust;
         }
-        if (word == lock_word::channel_layout_marker) {
+        if (word == protocol::lock_word::channel_layout_marker) {
             return layout::frame_channel;
         }
-        if (word == lock_word::notify_layout_marker) {
+        if (word == protocol::lock_word::notify_layout_marker) {
             return layout::notification;
         }
-        if (word == lock_word::channel_notify_marker) {
+        if (word == protocol::lock_word::channel_notify_marker) {
             return layout::channel_notify;
         }
         return layout::unknown_marker;
-    case lock_word::state::corrupt:
+    case protocol::lock_word::state::corrupt:
         return layout::corrupt;
     default:
         return layout::compatible;
@@ -343,26 +344,26 @@ inline std::string layout_name(layout l)
 inline std::string describe_lock_word(std::uint32_t word)
 {
     std::string text;
-    switch (lock_word::classify(word)) {
-    case lock_word::state::free:
+    switch (protocol::lock_word::classify(word)) {
+    case protocol::lock_word::state::free:
         text = "free";
         break;
-    case lock_word::state::read_locked: {
-        const std::uint32_t readers = lock_word::reader_count(word);
+    case protocol::lock_word::state::read_locked: {
+        const std::uint32_t readers = protocol::lock_word::reader_count(word);
         text = "held by " + std::to_string(readers) + (readers == 1 ? " reader" : " readers");
         break;
     }
-    case lock_word::state::write_locked:
+    case protocol::lock_word::state::write_locked:
         text = "held by a writer";
         break;
-    case lock_word::state::uninitialized:
+    case protocol::lock_word::state::uninitialized:
         text = "uninitialized (creation not finished, or its creator died during it)";
         break;
-    case lock_word::state::foreign:
+    case protocol::lock_word::state::foreign:
         text = "layout marker of: " + layout_name(layout_of(word));
         break;
-    case lock_word::state::corrupt:
-        text = (word & lock_word::unused_mask) != 0
+    case protocol::lock_word::state::corrupt:
+        text = (word & protocol::lock_word::unused_mask) != 0
                    ? "corrupt (bits 24-30 are set; no WinMMF peer writes them)"
                    : "corrupt (a writer and readers at once)";
         break;

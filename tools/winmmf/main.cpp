@@ -10,17 +10,16 @@
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/frame_channel.hpp>
 #include <winmmf/lock.hpp>
-#include <winmmf/lock_word.hpp>
+#include <winmmf/protocol/lock_word.hpp>
 #include <winmmf/mapping.hpp>
 #include <winmmf/name.hpp>
-#include <winmmf/notify.hpp>
-#include <winmmf/page.hpp>
+#include <winmmf/notification.hpp>
+#include <winmmf/protocol/page.hpp>
 #include <winmmf/robust_lock.hpp>
-#include <winmmf/robust_word.hpp>
+#include <winmmf/protocol/robust_word.hpp>
 #include <winmmf/security.hpp>
 
 #include "cli.hpp"
-#include "../../src/name_syntax.hpp"
 
 #include <shellapi.h>
 
@@ -265,7 +264,7 @@ int resolve(const parsed_args& args, const std::string& text, resolved_name& nam
         scope = name_scope::session;
         session = static_cast<std::uint32_t>(*n);
     }
-    const interfaces::parsed_name parsed = interfaces::parse_name(name.text, scope, session);
+    const parsed_name parsed = parse_name(name.text, scope, session);
     if (parsed.has_prefix && scope != name_scope::local) {
         return fail(exit_usage, "'" + name.text + "' already names its namespace; drop " +
                                     (scope == name_scope::global ? "--global" : "--session"));
@@ -289,7 +288,7 @@ int fail_open(const std::error_code& ec, const resolved_name& name, std::string_
         const name_scope other = name.full.scope() == name_scope::global ? name_scope::local : name_scope::global;
         std::error_code name_ec;
         const object_name candidate = object_name::make(name_ref(other, name_text(name.full.object())), name_ec);
-        if (!name_ec && detail::probe_name(candidate.c_str()) == name_presence::present) {
+        if (!name_ec && detail::probe_name(candidate.c_str()) == protocol::name_presence::present) {
             text = "but " + candidate.to_utf8() + " exists: name it in full" +
                    (other == name_scope::global ? std::string(", or add --global") : std::string());
         }
@@ -456,39 +455,39 @@ std::error_code locked_copy(raw_mapping& m, bool exclusive, const acquire_mode& 
 // layout version, or a word no winmmf process writes).
 std::string describe_robust(raw_mapping& m, bool& usable)
 {
-    auto& header = *reinterpret_cast<robust_word::header*>(m.view.get());
-    const robust_word::snapshot s = robust_word::inspect(header);
+    auto& header = *reinterpret_cast<protocol::robust_word::header*>(m.view.get());
+    const protocol::robust_word::snapshot s = protocol::robust_word::inspect(header);
     usable = false;
     const std::uint32_t version = protocol::load_once(header.version);
     const auto other_version = [](std::uint64_t v) {
         return "robust layout version " + std::to_string(v) + ", not version " +
-               std::to_string(robust_word::layout_version) +
+               std::to_string(protocol::robust_word::layout_version) +
                ": winmmf processes of this version refuse it (unsupported_layout_version)";
     };
-    if (version != 0 && version != robust_word::layout_version) {
+    if (version != 0 && version != protocol::robust_word::layout_version) {
         return other_version(version);
     }
-    if (s.init != robust_word::ready_value) {
-        if ((s.init & ~robust_word::word_type{0xFFFFFFFFu}) == robust_word::ready_family) {
+    if (s.init != protocol::robust_word::ready_value) {
+        if ((s.init & ~protocol::robust_word::word_type{0xFFFFFFFFu}) == protocol::robust_word::ready_family) {
             return other_version((s.init >> 16) & 0xFFFF);
         }
         if (s.init == 0) {
             return "CORRUPT: the marker is there but no creator is named in the initialisation word, which no "
                    "winmmf process of this layout version leaves (openers report corrupt_lock_word)";
         }
-        if (!robust_word::detail::is_identity(s.init)) {
+        if (!protocol::robust_word::detail::is_identity(s.init)) {
             return "CORRUPT: the initialisation word holds a value no winmmf process writes [" +
                    hex64(s.init) + "] (openers report corrupt_lock_word)";
         }
         usable = true;
-        const robust_word::identity creator = robust_word::owner_of(s.init);
+        const protocol::robust_word::identity creator = protocol::robust_word::owner_of(s.init);
         return "being initialised by process " + std::to_string(creator.pid) +
                (detail::robust_holder_alive(creator) ? "" : " (which has exited: the next opener finishes it)");
     }
     std::string text;
-    const auto holder = robust_word::owner_of(s.writer);
-    if (robust_word::classify_writer(s.writer) == robust_word::writer_state::owned) {
-        text = ((s.writer & robust_word::held_bit) != 0 ? "held by a writer, process " : "claimed by a writer waiting for readers, process ") +
+    const auto holder = protocol::robust_word::owner_of(s.writer);
+    if (protocol::robust_word::classify_writer(s.writer) == protocol::robust_word::writer_state::owned) {
+        text = ((s.writer & protocol::robust_word::held_bit) != 0 ? "held by a writer, process " : "claimed by a writer waiting for readers, process ") +
                std::to_string(holder.pid) +
                (detail::robust_holder_alive(holder) ? " (running)" : " (exited: the next locker clears it)");
     } else if (s.readers != 0) {
@@ -496,7 +495,7 @@ std::string describe_robust(raw_mapping& m, bool& usable)
     } else {
         text = "free";
     }
-    if ((s.writer & robust_word::dirty_bit) != 0) {
+    if ((s.writer & protocol::robust_word::dirty_bit) != 0) {
         text += "; a writer died holding it, so lockers are told owner_dead until one unlocks normally";
     }
     if (s.corrupt) {
@@ -747,7 +746,7 @@ std::string describe_channel(const resolved_name& name)
                 ") ended without closing the channel; a new writer may take it over\n";
         break;
     }
-    text += "readers:   " + std::to_string(reader.readers_waiting()) + " waiting for a frame now\n";
+    text += "readers:   " + std::to_string(reader.waiting()) + " waiting for a frame now\n";
     const object_name& sibling = reader.notification_name();
     text += "notify:    " + (sibling.empty() ? std::string("(no writer has made one)") : sibling.to_utf8()) + ": ";
     const std::error_code refusal = reader.wait_refusal();
@@ -764,12 +763,12 @@ std::string describe_channel(const resolved_name& name)
 // A frame channel's notification sibling: who is asleep on the channel.
 std::string describe_channel_notify(raw_mapping& m)
 {
-    constexpr std::size_t block_offset = frame_layout::notify_header_size;
-    if (m.view_size < block_offset + sizeof(detail::waiter_block)) {
+    constexpr std::size_t block_offset = protocol::frame_layout::notify_header_size;
+    if (m.view_size < block_offset + sizeof(protocol::waiter_block)) {
         return "notify:    too small to hold the waiter slots\n";
     }
     const std::uint64_t waiting =
-        std::atomic_ref<std::uint64_t>(reinterpret_cast<detail::waiter_block*>(m.view.get() + block_offset)->waiting)
+        std::atomic_ref<std::uint64_t>(reinterpret_cast<protocol::waiter_block*>(m.view.get() + block_offset)->waiting)
             .load(std::memory_order_acquire);
     return "notify:    " + std::to_string(std::popcount(waiting)) +
            " reader(s) of the channel asleep on it now (`winmmf info` on the channel describes the frames)\n";
@@ -778,10 +777,10 @@ std::string describe_channel_notify(raw_mapping& m)
 std::string describe_notification(raw_mapping& m)
 {
     constexpr std::size_t block_offset = notification::header_size;
-    if (m.view_size < block_offset + sizeof(detail::notify_block)) {
+    if (m.view_size < block_offset + sizeof(protocol::notify_block)) {
         return "notify:    too small to hold a notification block\n";
     }
-    const detail::notify_state state(reinterpret_cast<detail::notify_block*>(m.view.get() + block_offset));
+    const protocol::notify_state state(reinterpret_cast<protocol::notify_block*>(m.view.get() + block_offset));
     return "notify:    sequence " + std::to_string(state.sequence()) + ", " + std::to_string(state.waiting_count()) +
            " waiter(s) asleep on it now\n";
 }
@@ -901,7 +900,7 @@ int cmd_read(std::span<const std::string> argv)
         length = offset <= m.capacity() ? m.capacity() - offset : 0;
     }
     if (!fits_size_t(offset) || !fits_size_t(length) ||
-        !in_bounds(static_cast<std::size_t>(offset), static_cast<std::size_t>(length), m.capacity())) {
+        !protocol::in_bounds(static_cast<std::size_t>(offset), static_cast<std::size_t>(length), m.capacity())) {
         return fail(exit_invalid, "read " + name.full_utf8 + ": offset " + std::to_string(offset) + " + length " +
                                       std::to_string(length) + " reaches past the capacity of " +
                                       std::to_string(m.capacity()) + " bytes");
@@ -1097,7 +1096,7 @@ int watch_channel(const resolved_name& name, const watch_settings& settings, can
     for (std::uint64_t lines = 0; !settings.count || lines < *settings.count;) {
         frame_info info;
         if (sleeps) {
-            info = reader.take(frame, acquire_mode::wait_for(std::chrono::seconds(1)), &cancel, ec);
+            info = reader.take(frame, acquire_mode::wait_for(std::chrono::seconds(1)).with_cancel(cancel), ec);
         } else if (!reader.try_take(frame, info, ec) && !ec) {
             // A blocking take notices a writer that died; polling has to ask.
             if (reader.writer_state() == writer_status::gone) {
@@ -1222,7 +1221,7 @@ int cmd_watch(std::span<const std::string> argv)
         std::uint64_t sequence = previous_sequence;
         if (notifier) {
             std::error_code wait_ec;
-            sequence = notifier.wait(previous_sequence, acquire_mode::wait_for(settings.interval), &cancel, wait_ec);
+            sequence = notifier.wait(previous_sequence, acquire_mode::wait_for(settings.interval).with_cancel(cancel), wait_ec);
             if (wait_ec == errc::cancelled || stop_requested()) {
                 break;
             }

@@ -79,8 +79,6 @@ public:
         }
     }
 
-    void reset() noexcept { step_ = 0; }
-
 private:
     static constexpr unsigned spin_steps = 16;
     static constexpr unsigned yield_steps = 32;

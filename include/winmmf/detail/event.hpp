@@ -9,7 +9,7 @@
 // one that exists already is used only if its owner is the owner this process's objects get.
 #pragma once
 
-#include <winmmf/detail/notify_state.hpp>
+#include <winmmf/protocol/notify_state.hpp>
 #include <winmmf/detail/section.hpp>
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/error.hpp>
@@ -157,6 +157,16 @@ inline unique_handle create_waiter_event(const object_name& name, SECURITY_ATTRI
     ec.clear();
     return h;
 }
+
+// An unnamed event (nothing another process can see): a cancel_token's.
+inline unique_handle create_unnamed_event(bool manual_reset, std::error_code& ec) noexcept
+{
+    unique_handle h(::CreateEventW(nullptr, manual_reset ? TRUE : FALSE, FALSE, nullptr));
+    ec = h ? std::error_code{} : last_error();
+    return h;
+}
+inline void signal_event(HANDLE h) noexcept { ::SetEvent(h); }
+inline void unsignal_event(HANDLE h) noexcept { ::ResetEvent(h); }
 
 // Milliseconds for a Win32 wait: rounded up (a wait never ends before its deadline) and kept
 // below INFINITE.

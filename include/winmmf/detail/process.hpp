@@ -61,6 +61,12 @@ inline protocol::identity current_identity() noexcept
     return {self.pid, protocol::creation_tag(self.creation_time)};
 }
 
+// Threads of one process start their search for a free robust reader slot at different places.
+inline std::size_t reader_slot_hint() noexcept
+{
+    return static_cast<std::size_t>((std::uint64_t{::GetCurrentThreadId()} * 0x9E3779B97F4A7C15ull) >> 40);
+}
+
 // ---- the system's process list -----------------------------------------------------------------
 
 // The start of SYSTEM_PROCESS_INFORMATION as NtQuerySystemInformation(SystemProcessInformation)

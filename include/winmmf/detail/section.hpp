@@ -21,9 +21,9 @@
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/error.hpp>
 #include <winmmf/name.hpp>
-#include <winmmf/page.hpp>
+#include <winmmf/protocol/page.hpp>
 #include <winmmf/protocol/section.hpp>
-#include <winmmf/win32_errors.hpp>
+#include <winmmf/protocol/win32_rules.hpp>
 
 #include <aclapi.h>
 
@@ -76,6 +76,18 @@ inline std::size_t committed_view_size(const std::byte* base, std::error_code& e
     }
     ec.clear();
     return static_cast<std::size_t>(total);
+}
+
+// Whether this process may write at `address` (a read-only view may not even finish another
+// process's initialisation).
+inline bool is_writable(const void* address) noexcept
+{
+    MEMORY_BASIC_INFORMATION info{};
+    if (::VirtualQuery(address, &info, sizeof info) == 0) {
+        return false;
+    }
+    constexpr DWORD writable = PAGE_READWRITE | PAGE_WRITECOPY | PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY;
+    return (info.Protect & writable) != 0;
 }
 
 // ---- one section and its view --------------------------------------------------------------------
@@ -150,9 +162,9 @@ public:
     std::byte* base() const noexcept { return view_.get(); }
     HANDLE native_handle() const noexcept { return handle_.get(); }
     const object_name& name() const noexcept { return name_; }
-    const mapping_layout& layout() const noexcept { return layout_; }
+    const protocol::mapping_layout& layout() const noexcept { return layout_; }
     // The bytes mapped, header included (page-rounded).
-    std::size_t view_size() const noexcept { return layout_.view_size; }
+    std::size_t view_size() const noexcept { return static_cast<std::size_t>(layout_.section_size); }
     bool created() const noexcept { return created_; }
     bool writable() const noexcept { return writable_; }
     bool large_pages() const noexcept { return large_pages_; }
@@ -181,10 +193,10 @@ private:
         const bool writable = request.mode != open_mode::open_only || request.writable;
         // Opening never asks for FILE_MAP_ALL_ACCESS (nor needs SeCreateGlobalPrivilege, even in
         // Global\): a DACL that grants read, or read and write, is enough.
-        const DWORD open_access = view_access(writable, false);
+        const DWORD open_access = protocol::view_access(writable, false);
         unique_handle section;
         bool created = false;
-        mapping_layout layout;
+        protocol::mapping_layout layout;
         large_page_plan large;
         if (request.mode == open_mode::open_only) {
             section = unique_handle(::OpenFileMappingW(open_access, FALSE, name.c_str()));
@@ -196,12 +208,12 @@ private:
                 return refused;
             }
             for (;;) {
-                if (const errc e = compute_layout(request.size, request.header_size, large.page_size, layout);
+                if (const errc e = protocol::compute_layout(request.size, request.header_size, large.page_size, layout);
                     e != errc{}) {
                     return e;
                 }
                 section = unique_handle(::CreateFileMappingW(
-                    INVALID_HANDLE_VALUE, request.security_attributes, section_attributes(large.large),
+                    INVALID_HANDLE_VALUE, request.security_attributes, protocol::section_attributes(large.large),
                     static_cast<DWORD>(layout.section_size >> 32),
                     static_cast<DWORD>(layout.section_size & 0xFFFFFFFFu), name.c_str()));
                 if (section) {
@@ -227,8 +239,8 @@ private:
             request.mode == open_mode::open_only ? request.open_large_pages : request.create_large_pages;
         bool large_view = created ? large.large : open_large != large_page_mode::off;
         std::error_code large_fallback = created ? large.fallback : std::error_code{};
-        unique_view view(::MapViewOfFile(section.get(), view_access(writable, large_view), 0, 0,
-                                         created ? layout.view_size : 0));
+        unique_view view(::MapViewOfFile(section.get(), protocol::view_access(writable, large_view), 0, 0,
+                                         created ? static_cast<std::size_t>(layout.section_size) : 0));
         if (!view && !created && large_view && open_large == large_page_mode::preferred) {
             large_fallback = last_error();
             large_view = false;
@@ -246,7 +258,7 @@ private:
             }
             const std::size_t expected =
                 request.mode == open_mode::open_only ? request.expected_size : request.size;
-            if (const errc e = existing_layout(mapped, request.header_size, expected, layout); e != errc{}) {
+            if (const errc e = protocol::existing_layout(mapped, request.header_size, expected, layout); e != errc{}) {
                 return e;
             }
         }
@@ -264,12 +276,21 @@ private:
     unique_handle handle_;
     unique_view view_;
     object_name name_{};
-    mapping_layout layout_{};
+    protocol::mapping_layout layout_{};
     bool created_ = false;
     bool writable_ = false;
     bool large_pages_ = false;
     std::error_code large_page_fallback_;
 };
+
+// Whether this account may map the section `name` for reading and writing; if not, `why` is the
+// Win32 error that says so.
+inline bool can_map_for_writing(const object_name& name, std::error_code& why) noexcept
+{
+    const unique_handle h(::OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, name.c_str()));
+    why = h ? std::error_code{} : last_error();
+    return static_cast<bool>(h);
+}
 
 // ---- owners ---------------------------------------------------------------------------------------
 

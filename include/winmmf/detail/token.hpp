@@ -8,7 +8,7 @@
 
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/error.hpp>
-#include <winmmf/win32_errors.hpp>
+#include <winmmf/protocol/win32_rules.hpp>
 
 #include <sddl.h>
 
@@ -201,6 +201,36 @@ inline std::string token_user_sid(std::error_code& ec) noexcept
         ec = std::make_error_code(std::errc::not_enough_memory);
         return {};
     }
+}
+
+// A self-relative security descriptor from SDDL (ConvertStringSecurityDescriptorToSecurity-
+// DescriptorW), owned; malformed SDDL fails with that function's error.
+inline unique_local<void> descriptor_from_sddl(const wchar_t* sddl, std::error_code& ec) noexcept
+{
+    PSECURITY_DESCRIPTOR raw = nullptr;
+    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &raw, nullptr)) {
+        ec = last_error();
+        return {};
+    }
+    ec.clear();
+    return unique_local<void>(raw);
+}
+
+// The descriptor as SDDL: owner, group, DACL and label.
+inline std::wstring descriptor_to_sddl(PSECURITY_DESCRIPTOR sd, std::error_code& ec)
+{
+    wchar_t* text = nullptr;
+    if (!::ConvertSecurityDescriptorToStringSecurityDescriptorW(
+            sd, SDDL_REVISION_1,
+            OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
+                LABEL_SECURITY_INFORMATION,
+            &text, nullptr)) {
+        ec = last_error();
+        return {};
+    }
+    const unique_local<wchar_t> owned(text);
+    ec.clear();
+    return std::wstring(owned.get());
 }
 
 // The terminal-services session the process runs in (0 for services).

@@ -27,6 +27,7 @@
 #endif
 
 #include <cstddef>
+#include <cstdint>
 #include <system_error>
 #include <utility>
 
@@ -107,6 +108,23 @@ public:
 private:
     void* base_ = nullptr;
 };
+
+// QueryPerformanceCounter and its frequency: never fail on XP and later.
+inline std::int64_t performance_counter() noexcept
+{
+    LARGE_INTEGER c{};
+    ::QueryPerformanceCounter(&c);
+    return static_cast<std::int64_t>(c.QuadPart);
+}
+inline std::int64_t performance_frequency() noexcept
+{
+    LARGE_INTEGER f{};
+    ::QueryPerformanceFrequency(&f);
+    return static_cast<std::int64_t>(f.QuadPart);
+}
+
+// Gives up the rest of the time slice for at least `milliseconds`.
+inline void sleep_milliseconds(unsigned long milliseconds) noexcept { ::Sleep(milliseconds); }
 
 struct memory_info {
     std::size_t page_size;

@@ -33,8 +33,9 @@
 // section is refused, never taken over, and goes away with its last handle.
 #pragma once
 
+#include <winmmf/acquire.hpp>
 #include <winmmf/error.hpp>
-#include <winmmf/lock_word.hpp>
+#include <winmmf/protocol/lock_word.hpp>
 #include <winmmf/protocol/identity.hpp>
 
 #include <algorithm>
@@ -144,14 +145,14 @@ errc begin_creation(std::byte* base, std::size_t header_bytes, identity me, cons
     std::uint32_t expected = 0;
     // acq_rel: a WinMMF peer's data written before its last unlock (release) is visible to the
     // check below; our later stores stay after the lock.
-    if (!first.compare_exchange_strong(expected, lock_word::write_lock_mask, std::memory_order_acq_rel,
+    if (!first.compare_exchange_strong(expected, protocol::lock_word::write_lock_mask, std::memory_order_acq_rel,
                                        std::memory_order_acquire)) {
         return kind.foreign; // a WinMMF peer holds its lock on our new section
     }
     detail::at(env, creation_step::locked);
     if (!detail::rest_is_zero(base, header_bytes)) {
         // A WinMMF peer locked, wrote and unlocked before step 1: the section is its mapping.
-        expected = lock_word::write_lock_mask;
+        expected = protocol::lock_word::write_lock_mask;
         first.compare_exchange_strong(expected, 0, std::memory_order_release, std::memory_order_relaxed);
         return kind.foreign;
     }
@@ -159,12 +160,12 @@ errc begin_creation(std::byte* base, std::size_t header_bytes, identity me, cons
     // relaxed: the marker's release (below) publishes it. Nobody who follows a protocol writes
     // init while the first word is the write lock (openers only wait), and it was zero above.
     if (!detail::ref64(p.init).compare_exchange_strong(unclaimed, pack(me), std::memory_order_relaxed)) {
-        expected = lock_word::write_lock_mask;
+        expected = protocol::lock_word::write_lock_mask;
         first.compare_exchange_strong(expected, 0, std::memory_order_release, std::memory_order_relaxed);
         return kind.foreign;
     }
     detail::at(env, creation_step::claimed);
-    expected = lock_word::write_lock_mask;
+    expected = protocol::lock_word::write_lock_mask;
     // release: an opener that reads the marker (acquire) also reads init == me, never 0.
     if (!first.compare_exchange_strong(expected, kind.marker, std::memory_order_release, std::memory_order_relaxed)) {
         // Only compatible_lock::force_unlock_stale_lock (someone's explicit reset of a WinMMF
@@ -223,7 +224,7 @@ attach_result attach(std::byte* base, std::size_t header_bytes, identity me, con
     using std::chrono::nanoseconds;
     auto& p = *reinterpret_cast<prologue*>(base);
     const nanoseconds start = env.now();
-    const nanoseconds deadline = max_wait < nanoseconds::max() - start ? start + max_wait : nanoseconds::max();
+    const nanoseconds deadline = ::winmmf::detail::deadline_after(start, max_wait);
     const nanoseconds interval = check_interval(bound);
     nanoseconds next_check = start + std::min(interval, first_check_delay);
     for (;;) {
@@ -269,10 +270,10 @@ attach_result attach(std::byte* base, std::size_t header_bytes, identity me, con
                 }
                 continue;
             }
-        } else if (first != lock_word::write_lock_mask) {
+        } else if (first != protocol::lock_word::write_lock_mask) {
             // Not ours and not a creator at work: WinMMF's states, another layout's marker, or a
             // word that nothing writes.
-            return {lock_word::classify(first) == lock_word::state::corrupt ? kind.not_winmmf : kind.foreign};
+            return {protocol::lock_word::classify(first) == protocol::lock_word::state::corrupt ? kind.not_winmmf : kind.foreign};
         }
         // Still at work: a creator in steps 1-4 (or a WinMMF writer holding its lock), a fresh
         // section whose creator has not started, or a live initialiser.

@@ -1,4 +1,4 @@
-// winmmf/frame_protocol.hpp - the frame channel's shared layout and its sequence-lock protocol.
+// winmmf/protocol/frame.hpp - the frame channel's shared layout and its sequence-lock protocol.
 //
 // Platform-independent: fixed-width structures in shared memory, the size arithmetic, and the
 // few atomic steps by which one writer publishes frames that any number of readers take. The
@@ -15,7 +15,7 @@
 //   data   slot 0 payload          page-aligned; each slot is slot_stride bytes (a page multiple)
 //   ...    slot 1 payload, ...
 //
-// The first word is lock_word::channel_layout_marker: a WinMMF peer reads it as
+// The first word is protocol::lock_word::channel_layout_marker: a WinMMF peer reads it as
 // "uninitialized" and refuses every lock, and winmmf's compatible_lock reports
 // errc::wrong_lock_policy, so neither can be talked into writing over a channel.
 //
@@ -25,7 +25,7 @@
 // decides who writes or whether the writer lives.
 //
 // The readers' waiter slots live in a second mapping, the notification sibling
-// "<channel>#<nonce>" (notify_header, then a detail::waiter_block), where the nonce is 64
+// "<channel>#<nonce>" (notify_header, then a protocol::waiter_block), where the nonce is 64
 // random bits each writer chooses when it takes the role and publishes in `sibling` once the
 // sibling exists: nobody can create it first, and every writer gets a fresh one. A blocking
 // reader must write there to announce itself, so the sibling can be secured apart from the
@@ -35,10 +35,11 @@
 // woken.
 #pragma once
 
-#include <winmmf/detail/notify_state.hpp>
+#include <winmmf/protocol/notify_state.hpp>
 #include <winmmf/error.hpp>
-#include <winmmf/lock_word.hpp>
-#include <winmmf/page.hpp>
+#include <winmmf/frame_types.hpp>
+#include <winmmf/protocol/lock_word.hpp>
+#include <winmmf/protocol/page.hpp>
 #include <winmmf/protocol/identity.hpp>
 #include <winmmf/protocol/section.hpp>
 
@@ -50,63 +51,7 @@
 #include <span>
 #include <string_view>
 
-namespace winmmf {
-
-// How the payload's pixels are laid out. Fixed 32-bit values (they travel between processes);
-// anything else can be described with `user_tag`.
-enum class pixel_format : std::uint32_t {
-    unknown = 0,
-    rgb24 = 1,  // 3 bytes per pixel: R, G, B
-    bgr24 = 2,  // 3 bytes per pixel: B, G, R (Windows DIB order)
-    rgba32 = 3, // 4 bytes per pixel
-    bgra32 = 4, // 4 bytes per pixel (Media Foundation's RGB32, ARGB32)
-    gray8 = 5,  // 1 byte per pixel
-    gray16 = 6, // 2 bytes per pixel, little-endian
-    nv12 = 7,   // 8-bit Y plane, then interleaved UV at half resolution (12 bits per pixel)
-    yuy2 = 8,   // packed 4:2:2, 2 bytes per pixel
-};
-
-// Bytes per pixel of a packed format; 0 for planar or unknown formats.
-constexpr std::uint32_t bytes_per_pixel(pixel_format f) noexcept
-{
-    switch (f) {
-    case pixel_format::gray8:
-        return 1;
-    case pixel_format::gray16:
-    case pixel_format::yuy2:
-        return 2;
-    case pixel_format::rgb24:
-    case pixel_format::bgr24:
-        return 3;
-    case pixel_format::rgba32:
-    case pixel_format::bgra32:
-        return 4;
-    case pixel_format::unknown:
-    case pixel_format::nv12:
-        break;
-    }
-    return 0;
-}
-
-// What the writer says about a frame. It travels with the frame, in the same sequence lock,
-// so a reader never gets one frame's pixels with another frame's metadata.
-struct frame_meta {
-    std::uint32_t width = 0;
-    std::uint32_t height = 0;
-    std::uint32_t stride = 0; // bytes from one row to the next
-    pixel_format format = pixel_format::unknown;
-    std::int64_t timestamp = 0; // the producer's capture time, in any unit; not interpreted
-    std::uint64_t user_tag = 0; // free for the application (a camera id, a checksum, ...)
-};
-
-// What a reader learns about the frame it took.
-struct frame_info {
-    std::uint64_t sequence = 0;  // 1 for the first frame ever published, then 2, 3, ...
-    std::uint64_t skipped = 0;   // frames published since this reader's previous frame, not seen
-    std::size_t size = 0;        // payload bytes
-    std::int64_t publish_time = 0; // frame_clock nanoseconds when the writer published it
-    frame_meta meta;
-};
+namespace winmmf::protocol {
 
 namespace frame_layout {
 
@@ -125,7 +70,7 @@ inline constexpr unsigned max_read_attempts = 16;
 
 // Offset 0.
 struct channel_header {
-    std::uint32_t marker;      // lock_word::channel_layout_marker
+    std::uint32_t marker;      // protocol::lock_word::channel_layout_marker
     std::uint32_t version;     // 0 until the creator has published the geometry; then `version`
     std::uint64_t init;        // the handshake's word (protocol/section.hpp)
     std::uint32_t slot_count;
@@ -183,7 +128,7 @@ inline constexpr std::size_t control_offset = header_size;
 inline constexpr std::size_t records_offset = control_offset + sizeof(channel_control);
 static_assert(records_offset == 256);
 
-inline constexpr protocol::layout_kind layout{lock_word::channel_layout_marker, version,
+inline constexpr protocol::layout_kind layout{protocol::lock_word::channel_layout_marker, version,
                                               protocol::ready_value(version)};
 
 // ---- the notification sibling ----------------------------------------------------------------
@@ -192,10 +137,10 @@ inline constexpr protocol::layout_kind layout{lock_word::channel_layout_marker, 
 // claim words that hold process identities.
 inline constexpr std::uint32_t notify_version = 2;
 
-// Offset 0 of the sibling; its first word is lock_word::channel_notify_marker, so the sibling is
+// Offset 0 of the sibling; its first word is protocol::lock_word::channel_notify_marker, so the sibling is
 // never mistaken for a channel, a standalone notification or a WinMMF mapping (nor they for it).
 struct notify_header {
-    std::uint32_t marker;  // lock_word::channel_notify_marker
+    std::uint32_t marker;  // protocol::lock_word::channel_notify_marker
     std::uint32_t version; // 0 until the creator is done; then notify_version
     std::uint64_t init;    // the handshake's word
     std::uint32_t reserved[12];
@@ -205,10 +150,10 @@ static_assert(offsetof(notify_header, version) == 4);
 
 inline constexpr std::size_t notify_header_size = sizeof(notify_header);
 // The waiter block follows the header: its size is what the sibling's creator asks for.
-inline constexpr std::size_t notify_block_size = sizeof(detail::waiter_block);
+inline constexpr std::size_t notify_block_size = sizeof(protocol::waiter_block);
 static_assert(notify_header_size + notify_block_size == 640);
 
-inline constexpr protocol::layout_kind notify_layout{lock_word::channel_notify_marker, notify_version,
+inline constexpr protocol::layout_kind notify_layout{protocol::lock_word::channel_notify_marker, notify_version,
                                                      protocol::ready_value(notify_version)};
 
 struct geometry {
@@ -368,9 +313,9 @@ public:
     const geometry& shape() const noexcept { return geometry_; }
     // The channel's half of its notification: the sequence readers sleep on. `waiters` is the
     // sibling's block, or null where it is not mapped (the state then cannot announce anyone).
-    detail::notify_state notify(detail::waiter_block* waiters) const noexcept
+    protocol::notify_state notify(protocol::waiter_block* waiters) const noexcept
     {
-        return detail::notify_state(&control()->notify_sequence, waiters);
+        return protocol::notify_state(&control()->notify_sequence, waiters);
     }
     std::uint64_t notify_sequence() const noexcept
     {
@@ -574,4 +519,4 @@ private:
 };
 
 } // namespace frame_layout
-} // namespace winmmf
+} // namespace winmmf::protocol

@@ -10,7 +10,7 @@
 // The header (1024 bytes, at offset 0 of the mapping; user data follows it), layout version 3:
 //
 //   offset  size  field
-//        0     4  marker      lock_word::robust_layout_marker: WinMMF peers and compatible_lock
+//        0     4  marker      protocol::lock_word::robust_layout_marker: WinMMF peers and compatible_lock
 //                             read it as "not mine" and stay away
 //        4     4  version     0 until ready, then layout_version
 //        8     8  init        0, the identity of the process initialising, or ready_value
@@ -41,7 +41,7 @@
 
 #include <winmmf/acquire.hpp>
 #include <winmmf/error.hpp>
-#include <winmmf/lock_word.hpp>
+#include <winmmf/protocol/lock_word.hpp>
 #include <winmmf/protocol/identity.hpp>
 #include <winmmf/protocol/section.hpp>
 
@@ -54,7 +54,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace winmmf::robust_word {
+namespace winmmf::protocol::robust_word {
 
 using word_type = std::uint64_t;
 static_assert(std::atomic_ref<word_type>::is_always_lock_free,
@@ -592,13 +592,15 @@ errc wait(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h, w
     using std::chrono::nanoseconds;
     const nanoseconds interval = check_interval(bound);
     const nanoseconds start = env.now();
-    const nanoseconds deadline = mode.how() == acquire_mode::kind::wait &&
-                                         mode.timeout() < nanoseconds::max() - start
-                                     ? start + mode.timeout()
+    const nanoseconds deadline = mode.how() == acquire_mode::kind::wait
+                                     ? ::winmmf::detail::deadline_after(start, mode.timeout())
                                      : nanoseconds::max();
     nanoseconds next_check = start + std::min(interval, first_check_delay);
     std::uint64_t tries = 1;
     for (;;) {
+        if (mode.cancelled()) {
+            return errc::cancelled;
+        }
         const nanoseconds now = env.now();
         if (now >= next_check) {
             next_check = now + interval;
@@ -683,7 +685,7 @@ inline snapshot inspect(header& h) noexcept
 // init word no step writes, unsupported_layout_version for another version of this layout.
 
 inline constexpr protocol::layout_kind layout{
-    lock_word::robust_layout_marker, layout_version, ready_value,
+    protocol::lock_word::robust_layout_marker, layout_version, ready_value,
     errc::wrong_lock_policy, errc::not_winmmf_mapping, errc::corrupt_lock_word};
 
 // The creator's side, on a section it has just created.
@@ -795,4 +797,4 @@ inline errc unlock_shared(header& h, identity me, std::uint16_t slot) noexcept
     return unlock_shared(h, me, slot, none);
 }
 
-} // namespace winmmf::robust_word
+} // namespace winmmf::protocol::robust_word

@@ -1,4 +1,4 @@
-// winmmf/win32_errors.hpp - what a failed Win32 call means for the caller, decided by pure
+// winmmf/protocol/win32_rules.hpp - what a failed Win32 call means for the caller, decided by pure
 // functions.
 //
 // The same Win32 error can mean different things: ERROR_ACCESS_DENIED from CreateFileMappingW
@@ -10,12 +10,14 @@
 #pragma once
 
 #include <winmmf/error.hpp>
+#include <winmmf/large_pages.hpp>
+#include <winmmf/privilege_state.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-namespace winmmf {
+namespace winmmf::protocol {
 
 // The Win32 values these rules reason about, so that this header needs no <windows.h>. The
 // Windows tests check each against the SDK's definition.
@@ -39,26 +41,8 @@ inline constexpr std::uint32_t file_map_read = 0x0004;  // SECTION_MAP_READ (not
 inline constexpr std::uint32_t file_map_large_pages = 0x20000000;
 } // namespace win32
 
-// Whether a privilege is in a token, and whether it is switched on. The kernel only honours
-// an enabled privilege.
-enum class privilege_state : std::uint8_t {
-    unknown,  // the token could not be read
-    absent,   // the account does not hold it
-    disabled, // held, but switched off (AdjustTokenPrivileges can switch it on)
-    enabled,  // held and in effect
-};
-
 // Whether an object of a given name exists, as far as a probe could tell.
 enum class name_presence : std::uint8_t { unknown, absent, present };
-
-// Large pages (2 MiB on x64) are never paged out and cost one TLB entry each, which is what
-// frame buffers want; creating them needs SeLockMemoryPrivilege.
-enum class large_page_mode : std::uint8_t {
-    off,       // normal pages
-    required,  // large pages, or the creation fails (errc::large_page_privilege_missing, ...)
-    preferred, // large pages if the system grants them, else normal pages; the mapping reports
-               // which it got (large_pages()) and why it fell back (large_page_fallback())
-};
 
 // ---- namespaces ----------------------------------------------------------------------------
 
@@ -175,4 +159,4 @@ constexpr std::uint32_t view_access(bool writable, bool large_pages) noexcept
            (large_pages ? win32::file_map_large_pages : 0u);
 }
 
-} // namespace winmmf
+} // namespace winmmf::protocol

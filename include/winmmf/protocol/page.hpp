@@ -1,4 +1,4 @@
-// winmmf/page.hpp - how a requested size becomes a section size, with overflow checks.
+// winmmf/protocol/page.hpp - how a requested size becomes a section size, with overflow checks.
 //
 // Platform-independent arithmetic; the page size itself comes from GetSystemInfo (see
 // detail/win32.hpp). Every step that can overflow reports errc::size_overflow instead.
@@ -11,7 +11,7 @@
 #include <limits>
 #include <optional>
 
-namespace winmmf {
+namespace winmmf::protocol {
 
 constexpr bool is_power_of_two(std::uint64_t value) noexcept
 {
@@ -41,8 +41,8 @@ constexpr std::optional<std::uint64_t> round_up(std::uint64_t value, std::uint64
 // The header lives inside the page rounding: a 100-byte request with a 4-byte header still
 // takes one page, and the caller may use all 4092 bytes after the header.
 struct mapping_layout {
-    std::uint64_t section_size = 0; // what CreateFileMapping is asked for; a page multiple
-    std::size_t view_size = 0;      // the same, as MapViewOfFile takes it
+    std::uint64_t section_size = 0; // what CreateFileMapping is asked for (and mapped); a page
+                                    // multiple that fits the address space (so a size_t)
     std::size_t size = 0;           // what the caller asked for
     std::size_t capacity = 0;       // what the caller may use: section_size - header_size
 };
@@ -69,7 +69,6 @@ constexpr errc compute_layout(std::uint64_t requested, std::uint64_t header_size
         return errc::size_overflow;
     }
     out.section_size = *section;
-    out.view_size = static_cast<std::size_t>(*section);
     out.size = static_cast<std::size_t>(requested);
     out.capacity = static_cast<std::size_t>(*section - header_size);
     return errc{};
@@ -88,7 +87,6 @@ constexpr errc existing_layout(std::size_t view_size, std::size_t header_size,
         return errc::too_large;
     }
     out.section_size = view_size;
-    out.view_size = view_size;
     out.capacity = view_size - header_size;
     out.size = expected != 0 ? expected : out.capacity;
     return errc{};
@@ -100,4 +98,4 @@ constexpr bool in_bounds(std::size_t offset, std::size_t length, std::size_t cap
     return offset <= capacity && length <= capacity - offset;
 }
 
-} // namespace winmmf
+} // namespace winmmf::protocol

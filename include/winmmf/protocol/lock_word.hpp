@@ -12,7 +12,7 @@
 #include <atomic>
 #include <cstdint>
 
-namespace winmmf::lock_word {
+namespace winmmf::protocol::lock_word {
 
 using word_type = std::uint32_t;
 static_assert(std::atomic_ref<word_type>::is_always_lock_free,
@@ -217,4 +217,4 @@ inline errc initialize(std::atomic_ref<word_type> word) noexcept
     return errc{};
 }
 
-} // namespace winmmf::lock_word
+} // namespace winmmf::protocol::lock_word

@@ -1,4 +1,4 @@
-// winmmf/detail/notify_state.hpp - the shared-memory half of a cross-process notification.
+// winmmf/protocol/notify_state.hpp - the shared-memory half of a cross-process notification.
 //
 // Platform-independent: a few atomics and the orderings that make "check, then sleep" safe.
 // The kernel half (one auto-reset event per waiter slot, created by name) is in notify.hpp;
@@ -25,7 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace winmmf::detail {
+namespace winmmf::protocol {
 
 // One bit per waiter slot in a 64-bit word: the notifier's "is anybody waiting?" is one load.
 inline constexpr std::uint32_t max_waiters = 64;
@@ -146,4 +146,4 @@ private:
     waiter_block* waiters_ = nullptr;
 };
 
-} // namespace winmmf::detail
+} // namespace winmmf::protocol
