@@ -1,6 +1,6 @@
 // winmmf_bench: winmmf's operations against the raw baseline and the peers on the same machine,
 // measured in one run with Catch2's BENCHMARK (no statistics of our own). At the end a listener
-// prints a table of ratios against the targets of docs/benchmarks.md and writes them as JSON
+// prints a table of ratios against the targets of docs/explanation/benchmarks.md and writes them as JSON
 // (to $WINMMF_BENCH_JSON, default winmmf-bench.json). A missed target is reported, never
 // asserted: the machine is shared and noisy.
 //

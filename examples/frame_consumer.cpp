@@ -102,6 +102,7 @@ int main(int argc, char** argv)
         return 2;
     }
     try {
+        // [snippet:open-retry]
         // The producer may not have created the channel yet.
         winmmf::frame_reader reader;
         const auto give_up = steady_clock::now() + seconds(o.wait_seconds);
@@ -121,6 +122,7 @@ int main(int argc, char** argv)
             }
             ::Sleep(20);
         }
+        // [end:open-retry]
 
         std::vector<std::byte> frame(reader.max_frame_size());
         std::vector<double> latency_ms;  // captured (producer, before rendering) -> copied here

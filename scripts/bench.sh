@@ -3,7 +3,7 @@
 # Windows with mingw-w64, and runs it under Wine. It measures winmmf's operations against the
 # raw baselines and the peers (Boost.Interprocess, named pipes, TCP loopback) in one run, with
 # Catch2's BENCHMARK, and ends with a table of ratios against the targets of
-# docs/benchmarks.md. The table and Catch2's output are kept in <build>/bench/winmmf-bench.txt,
+# docs/explanation/benchmarks.md. The table and Catch2's output are kept in <build>/bench/winmmf-bench.txt,
 # the figures in <build>/bench/winmmf-bench.json.
 #
 #   scripts/bench.sh                  every group

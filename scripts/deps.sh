@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian machine, and nothing that is
 # already there: mingw-w64, Wine, CMake, Ninja, clang with its sanitizer runtimes, Boost
-# headers (a benchmark peer), and the Catch2 v3 source (Debian trixie's source package).
+# headers (a benchmark peer), Relacy (the memory-model checker, tests/relacy), GStreamer's
+# plugins, ffmpeg and Xvfb (the frame service's media tests, tests/media), and the Catch2 v3
+# source (Debian trixie's source package).
 #
 # Usage: scripts/deps.sh            (idempotent; uses sudo when not root)
+#        scripts/deps.sh --demo     only what the demo needs: mingw-w64, Wine, CMake, Ninja
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,7 +29,27 @@ declare -A wanted=(
     [clang]=/usr/bin/clang++
     [libclang-rt-14-dev]=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.tsan-x86_64.a
     [libboost-dev]=/usr/include/boost/version.hpp
+    [relacy-dev]=/usr/include/relacy/relacy.hpp
+    # The frame service's media tests (tests/media): Wine's Media Foundation decodes through
+    # GStreamer; ffmpeg makes the clips, their reference decodes and the window's screenshot
+    # (x11grab) on an Xvfb display.
+    [gstreamer1.0-plugins-base]=/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstplayback.so
+    [gstreamer1.0-plugins-good]=/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstisomp4.so
+    [gstreamer1.0-libav]=/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstlibav.so
+    [ffmpeg]=/usr/bin/ffmpeg
+    [xvfb]=/usr/bin/Xvfb
 )
+# The demo builds two examples and runs them: no test framework, no sanitizers, no peers.
+demo_only=no
+if [ "${1:-}" = "--demo" ]; then
+    demo_only=yes
+    for package in "${!wanted[@]}"; do
+        case "$package" in
+        mingw-w64 | wine64 | wine | cmake | ninja-build) ;;
+        *) unset "wanted[$package]" ;;
+        esac
+    done
+fi
 missing=()
 for package in "${!wanted[@]}"; do
     [ -e "${wanted[$package]}" ] || missing+=("$package")
@@ -37,6 +60,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt_get update
     apt_updated=yes
     apt_get install -y --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$demo_only" = yes ]; then
+    echo "deps: ready for the demo"
+    exit 0
 fi
 
 # Catch2 v3 is not packaged for bookworm; its source is, in trixie.

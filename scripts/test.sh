@@ -6,7 +6,11 @@
 #      compiles and links everything for 32-bit Windows (i686; not run: no 32-bit Wine here);
 #   3. builds the platform-independent core natively and runs it under ThreadSanitizer and
 #      under AddressSanitizer + UndefinedBehaviorSanitizer (threads and fork()ed processes
-#      hammering the lock words), then runs each libFuzzer target for a short, fixed time.
+#      hammering the lock words), then runs each libFuzzer target for a short, fixed time;
+#   4. runs the Relacy models of the lock, channel, notification and creation protocols (the
+#      shipped code under the C++ memory model's weak orders, not only x86's) and their mutation
+#      checks, and compiles the Windows sources for ARM64 (aarch64-w64-windows-gnu) with clang
+#      (compile-checked only: nothing runs on ARM64).
 # Ends with one line per stage giving ctest's counts; exits non-zero if any stage failed.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -65,6 +69,19 @@ else
     failed=1
 fi
 
+echo
+echo "==== clang, Windows ARM64 target (syntax and warnings) ===="
+arm64_output=$("$root/scripts/clang-arm64-check.sh" 2>&1)
+arm64_status=$?
+printf '%s\n' "$arm64_output"
+arm64_line=$(printf '%s\n' "$arm64_output" | tail -n 1)
+if [ $arm64_status -eq 0 ]; then
+    summary+=("$arm64_line")
+else
+    summary+=("clang (windows arm64 target): FAILED - $arm64_line")
+    failed=1
+fi
+
 # 32-bit: the library, tests, child, peer and examples, with the same warnings as errors
 # (size_t is 32 bits there). Compile and link only: 32-bit Wine cannot be installed here.
 echo
@@ -82,6 +99,9 @@ run_stage "native AddressSanitizer + UBSan (clang)" native-asan
 # libFuzzer (names, size rounding, both lock state machines against a model), each target for
 # WINMMF_FUZZ_SECONDS (default 20) from the seed corpus in tests/fuzz/corpus.
 run_stage "libFuzzer, ${WINMMF_FUZZ_SECONDS:-20} s per target (clang, ASan + UBSan)" native-fuzz
+# Relacy (g++, no sanitizers): each model over the shipped protocol code, and each mutation check
+# (one order weakened: Relacy must report it). Longer searches: scripts/models.sh.
+run_stage "Relacy memory-model checks (g++; models and mutation checks)" native-relacy
 
 echo
 echo "==== summary ===="

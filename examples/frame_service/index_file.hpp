@@ -1,16 +1,19 @@
 // The index file, %PUBLIC%\<basename>.txt: how any program on the machine finds the frames.
 //
-//   # winmmf frame_service index v1: mapping width height format frame_size
-//   Global\winmmf_frames_0 1920 1080 rgb24 6220800
+//   # winmmf frame_service index v1: mapping width height format frame_size stride source
+//   Global\winmmf_frames_0 1920 1080 rgb24 6220800 5760 synthetic
+//
+// The last two fields came later: a reader of the first version ignores them, and this one
+// takes a line without them as stride = the minimum, source = synthetic.
 //
 // It is replaced atomically (write a temporary file beside it, then MoveFileExW with
 // MOVEFILE_REPLACE_EXISTING), so a reader never sees half a file, and removed on stop.
 #pragma once
 
+#include "win.hpp"
 #include "options.hpp"
+#include "pixel_formats.hpp"
 #include "text.hpp"
-
-#include <winmmf/detail/win32.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -30,9 +33,12 @@ struct index_entry {
     unsigned height = 0;
     winmmf::pixel_format format = winmmf::pixel_format::rgb24;
     std::uint64_t frame_size = 0;
+    std::uint32_t stride = 0;        // bytes per row
+    std::string source = "synthetic"; // synthetic, camera or file: what the frames are
 };
 
-inline constexpr const char* index_header = "# winmmf frame_service index v1: mapping width height format frame_size";
+inline constexpr const char* index_header =
+    "# winmmf frame_service index v1: mapping width height format frame_size stride source";
 
 // %PUBLIC% is set for services and users alike on Windows; C:\Users\Public is its default.
 inline std::string public_directory()
@@ -56,7 +62,8 @@ inline std::string format_index(const std::vector<index_entry>& entries)
     std::string text = std::string(index_header) + "\r\n";
     for (const index_entry& e : entries) {
         text += e.mapping + " " + std::to_string(e.width) + " " + std::to_string(e.height) + " " +
-                std::string(to_string(e.format)) + " " + std::to_string(e.frame_size) + "\r\n";
+                std::string(to_string(e.format)) + " " + std::to_string(e.frame_size) + " " +
+                std::to_string(e.stride) + " " + e.source + "\r\n";
     }
     return text;
 }
@@ -68,12 +75,12 @@ inline std::error_code write_index_atomically(const std::string& path, const std
     const HANDLE file = ::CreateFileW(temp_path.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
                                       FILE_ATTRIBUTE_NORMAL, nullptr);
     if (file == INVALID_HANDLE_VALUE) {
-        return winmmf::detail::last_error();
+        return last_error();
     }
     DWORD written = 0;
     const BOOL ok = ::WriteFile(file, text.data(), static_cast<DWORD>(text.size()), &written, nullptr) &&
                     written == text.size() && ::FlushFileBuffers(file);
-    const std::error_code write_error = ok ? std::error_code{} : winmmf::detail::last_error();
+    const std::error_code write_error = ok ? std::error_code{} : last_error();
     ::CloseHandle(file);
     if (write_error) {
         ::DeleteFileW(temp_path.c_str());
@@ -81,7 +88,7 @@ inline std::error_code write_index_atomically(const std::string& path, const std
     }
     if (!::MoveFileExW(temp_path.c_str(), final_path.c_str(),
                        MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
-        const std::error_code move_error = winmmf::detail::last_error();
+        const std::error_code move_error = last_error();
         ::DeleteFileW(temp_path.c_str());
         return move_error;
     }
@@ -119,6 +126,15 @@ inline std::vector<index_entry> read_index(const std::string& path, std::string&
             return {};
         }
         e.format = *parse_pixel_format(format);
+        e.stride = min_stride(e.format, e.width);
+        std::uint32_t stride = 0;
+        if (fields >> stride) {
+            if (stride < e.stride || !(fields >> e.source)) {
+                error = path + ":" + std::to_string(number) + ": malformed entry \"" + line + "\"";
+                return {};
+            }
+            e.stride = stride;
+        }
         entries.push_back(e);
     }
     return entries;

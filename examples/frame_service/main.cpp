@@ -7,19 +7,21 @@
 //   frame_service run [options]                              the same work in the foreground
 //   frame_service service [options]                          what the SCM starts; not for humans
 //
-// Options (docs/frame_service.md): --basename --namespace --sources --width --height --fps
-// --format --index-dir, and for `run` --duration. Precedence, later wins: defaults, then
-// WINMMF_FRAME_SERVICE_* environment variables, then the install-time options (stored in the
-// service's command line), then arguments given to `sc start`.
+// Options (docs/how-to/run-the-frame-service.md): --source --basename --namespace --sources
+// --size --width --height --fps --format --pace --loop --retries --index-dir, and for `run`
+// --duration. Precedence, later wins: defaults, then WINMMF_FRAME_SERVICE_* environment
+// variables, then the install-time options (stored in the service's command line), then
+// arguments given to `sc start`.
 //
-// Exit codes: 0 ok; 1 bad usage or option; 2 not an administrator; 3 Service Control Manager
-// failure; 10 could not set up the channels or the index; 11 publishing failed.
+// Exit codes: 0 ok (also when a file source ended); 1 bad usage or option; 2 not an
+// administrator; 3 Service Control Manager failure; 10 could not set up the channels or the
+// index; 11 publishing failed; 12 the camera or file could not be opened or read (after the
+// retries the retry policy allows).
+#include "win.hpp"
 #include "options.hpp"
 #include "publisher.hpp"
 #include "scm.hpp"
 #include "service_host.hpp"
-
-#include <winmmf/detail/win32.hpp>
 
 #include <cstdio>
 #include <optional>
@@ -39,7 +41,7 @@ constexpr const char* usage_text =
     "  install [--service-name NAME] [options]  register the service (run as administrator);\n"
     "                                            the options become its start arguments\n"
     "  uninstall [--service-name NAME]          stop the service and remove it (administrator)\n"
-    "  run [options] [--duration SECONDS]       publish in the foreground until Ctrl-C\n"
+    "  run [options] [--duration SECONDS]       publish in the foreground until Ctrl-C (or a file ends)\n"
     "  --help                                   this text\n"
     "\n"
     "options (environment: WINMMF_FRAME_SERVICE_<OPTION>, e.g. WINMMF_FRAME_SERVICE_FPS=15;\n"
@@ -90,7 +92,7 @@ std::optional<parse_error> resolve(options& o, const std::vector<std::vector<std
             return error;
         }
     }
-    return std::nullopt;
+    return validate(o);
 }
 
 logger console_logger()
@@ -129,6 +131,9 @@ int cmd_install(std::vector<std::string> args)
     // Validate everything first: a bad option must leave nothing installed.
     options o;
     if (auto error = apply_args(o, args, "the install command line")) {
+        return usage_error(error->message);
+    }
+    if (auto error = validate(o)) {
         return usage_error(error->message);
     }
     if (o.duration_seconds != 0) {

@@ -3,7 +3,7 @@
 
 #include "index_file.hpp"
 
-#include <winmmf/detail/win32.hpp>
+#include "win.hpp"
 
 #include <chrono>
 #include <string>
@@ -59,10 +59,16 @@ inline scm_outcome failure(const char* what, DWORD code)
     return {exit_scm_failure, std::string(what) + ": " + system_message(code)};
 }
 
-// Arguments are validated option values; only --index-dir may contain spaces, never quotes.
+// Arguments are validated option values: --index-dir and --source (a path, a camera's name) may
+// contain spaces, none contains a quote. Inside quotes, CommandLineToArgvW takes backslashes
+// before the closing quote as escapes, so trailing ones are doubled (C:\clips\ stays C:\clips\).
 inline std::wstring quote(const std::wstring& arg)
 {
-    return arg.find_first_of(L" \t") == std::wstring::npos && !arg.empty() ? arg : L"\"" + arg + L"\"";
+    if (arg.find_first_of(L" \t") == std::wstring::npos && !arg.empty()) {
+        return arg;
+    }
+    const std::size_t kept = arg.find_last_not_of(L'\\') + 1; // npos + 1 == 0: all backslashes
+    return L"\"" + arg + std::wstring(arg.size() - kept, L'\\') + L"\"";
 }
 
 } // namespace detail
@@ -99,7 +105,7 @@ inline scm_outcome install_service(const std::wstring& name, const std::vector<s
         return detail::failure("creating the service", error);
     }
     std::wstring description =
-        L"Publishes synthetic camera frames into Global\\ shared memory with winmmf frame channels.";
+        L"Publishes camera, video file or synthetic frames into Global\\ shared memory with winmmf frame channels.";
     SERVICE_DESCRIPTIONW info{description.data()};
     ::ChangeServiceConfig2W(service.get(), SERVICE_CONFIG_DESCRIPTION, &info);
     return {exit_ok, "installed " + narrow(name) + ": " + narrow(command)};

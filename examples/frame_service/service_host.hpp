@@ -9,7 +9,7 @@
 
 #include "text.hpp"
 
-#include <winmmf/detail/win32.hpp>
+#include "win.hpp"
 
 #include <functional>
 #include <string>

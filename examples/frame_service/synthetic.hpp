@@ -5,6 +5,8 @@
 
 #include "frame_source.hpp"
 
+#include <winmmf/frame_clock.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -40,7 +42,7 @@ inline std::uint64_t checksum(std::span<const std::byte> data)
 class synthetic_source final : public frame_source {
 public:
     synthetic_source(unsigned index, unsigned width, unsigned height, winmmf::pixel_format format, unsigned fps)
-        : index_(index), format_{width, height, width * winmmf::bytes_per_pixel(format), format},
+        : index_(index), format_{width, height, min_stride(format, width), format},
           period_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(1.0 / fps))),
           line_(2 * std::size_t{format_.stride})
     {
@@ -50,9 +52,12 @@ public:
     }
 
     std::string description() const override { return "synthetic source " + std::to_string(index_); }
+    std::string kind() const override { return "synthetic"; }
     frame_format format() const override { return format_; }
 
-    bool next_frame(HANDLE stop, std::span<std::byte> out, std::error_code& ec) override
+    // The timestamp is the frame_clock time at which the frame was rendered, in nanoseconds.
+    frame_status next_frame(HANDLE stop, std::span<std::byte> out, std::int64_t& timestamp,
+                            std::error_code& ec) override
     {
         using namespace std::chrono;
         ec.clear();
@@ -63,17 +68,19 @@ public:
         const auto due = start_ + period_ * static_cast<long long>(sequence_);
         const auto wait = duration_cast<milliseconds>(due - now);
         if (::WaitForSingleObject(stop, static_cast<DWORD>(wait.count() > 0 ? wait.count() : 0)) == WAIT_OBJECT_0) {
-            return false;
+            return frame_status::stopped;
         }
         render(++sequence_, out);
-        return true;
+        timestamp = winmmf::frame_clock::now().time_since_epoch().count();
+        return frame_status::frame;
     }
 
     void render(std::uint64_t sequence, std::span<std::byte> out) const
     {
         const std::size_t row = format_.stride;
-        const std::size_t pixel = winmmf::bytes_per_pixel(format_.format);
-        for (std::size_t y = 0; y < format_.height; ++y) {
+        const std::size_t pixel = format_.format == winmmf::pixel_format::nv12 ? 1 : winmmf::bytes_per_pixel(format_.format);
+        const std::size_t rows = static_cast<std::size_t>(frame_rows(format_.format, format_.height));
+        for (std::size_t y = 0; y < rows; ++y) {
             // The remainder is below the width, so it fits a size_t on 32-bit builds too.
             const auto column = static_cast<std::size_t>((sequence * 4 + y) % format_.width);
             const std::size_t shift = column * pixel;

@@ -1,7 +1,7 @@
 // UTF-8 inside, UTF-16 at the Win32 boundary: the conversions, and the command line as UTF-8.
 #pragma once
 
-#include <winmmf/detail/win32.hpp>
+#include "win.hpp"
 
 #include <shellapi.h>
 

@@ -21,12 +21,14 @@ namespace winmmf {
 
 class cancel_token : public detail::cancel_flag {
 public:
+#if WINMMF_EXCEPTIONS
     cancel_token()
     {
         std::error_code ec;
         init(ec);
         detail::throw_if(ec, "winmmf: cancel_token");
     }
+#endif
     explicit cancel_token(std::error_code& ec) noexcept { init(ec); }
     cancel_token(const cancel_token&) = delete;
     cancel_token& operator=(const cancel_token&) = delete;

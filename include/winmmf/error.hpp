@@ -8,6 +8,27 @@
 #include <string>
 #include <system_error>
 
+// WINMMF_EXCEPTIONS: 1 if the throwing overloads exist. It follows the compiler (exceptions off
+// under -fno-exceptions, or MSVC without /EHsc); predefine it to 0 to drop them anyway. Without
+// them only the noexcept std::error_code& forms remain, as in mio.
+#if defined(__cpp_exceptions) || defined(_CPPUNWIND)
+#ifndef WINMMF_EXCEPTIONS
+#define WINMMF_EXCEPTIONS 1
+#endif
+// The noexcept forms catch std::bad_alloc where the compiler can throw it; with exceptions off
+// an allocation failure ends the process, and the handler is compiled but discarded.
+#define WINMMF_TRY try
+#define WINMMF_CATCH(...) catch (__VA_ARGS__)
+#else
+#ifndef WINMMF_EXCEPTIONS
+#define WINMMF_EXCEPTIONS 0
+#elif WINMMF_EXCEPTIONS
+#error "WINMMF_EXCEPTIONS is 1 but exceptions are disabled (-fno-exceptions, or MSVC without /EHsc)"
+#endif
+#define WINMMF_TRY if constexpr (true)
+#define WINMMF_CATCH(...) else if constexpr (false)
+#endif
+
 namespace winmmf {
 
 // Values are stable: they are part of the C ABI and of the command-line tool's output.
@@ -55,12 +76,21 @@ enum class errc : int {
     buffer_too_small,
     frame_overwritten,
     too_many_waiters,
-    // co-tenants (docs/trust-model.md)
+    // co-tenants (docs/explanation/trust-model.md)
     uncommitted_view,
     foreign_owner,
     geometry_mismatch,
     frame_abandoned,
+    // names a Rust WinMMF peer can share (check_winmmf_name, name.hpp)
+    winmmf_name_too_long = 42,
+    winmmf_name_not_ascii = 43,
+    // typed access (guard::as, read<T>)
+    misaligned = 44,
+    // a mapping's companion notification (create_options::change_notification)
+    no_change_notification = 45,
 };
+// The two WinMMF name conditions were given their numbers explicitly; nothing may sit between.
+static_assert(static_cast<int>(errc::frame_abandoned) + 1 == static_cast<int>(errc::winmmf_name_too_long));
 
 namespace detail {
 
@@ -170,8 +200,20 @@ public:
             return "the existing frame channel has another frame size or slot count than asked for, so it is "
                    "not taken over (close its readers, or open it with the geometry it has)";
         case errc::frame_abandoned:
-            return "this frame slot was abandoned by a later begin_frame() or publish() of the same writer; "
+            return "this writable frame was abandoned by a later begin_frame() or publish() of the same writer; "
                    "nothing was published";
+        case errc::winmmf_name_too_long:
+            return "the whole name, prefix included, is more than 63 bytes, which the Rust crate WinMMF cuts "
+                   "(57 bytes fit after Local\\, 56 after Global\\): a WinMMF peer would open another name";
+        case errc::winmmf_name_not_ascii:
+            return "WinMMF passes names to the ANSI API; only ASCII names meet (a non-ASCII name reaches the "
+                   "kernel as other characters, and a WinMMF peer never finds it)";
+        case errc::misaligned:
+            return "the object at this offset would not be aligned for its type (the WinMMF layout's data "
+                   "start 4 bytes into the view; a robust mapping's are 1024-byte aligned)";
+        case errc::no_change_notification:
+            return "this mapping was created or opened without its change notification "
+                   "(create_options::change_notification / open_options::change_notification)";
         }
         return "unknown winmmf error";
     }
@@ -236,6 +278,13 @@ public:
             return std::errc::invalid_argument;
         case errc::frame_abandoned:
             return std::errc::operation_not_permitted;
+        case errc::winmmf_name_too_long:
+            return std::errc::filename_too_long;
+        case errc::winmmf_name_not_ascii:
+        case errc::misaligned:
+            return std::errc::invalid_argument;
+        case errc::no_change_notification:
+            return std::errc::operation_not_supported;
         default:
             return {value, *this};
         }
@@ -265,6 +314,7 @@ inline std::error_condition make_error_condition(errc e) noexcept
 template <>
 struct std::is_error_code_enum<winmmf::errc> : std::true_type {};
 
+#if WINMMF_EXCEPTIONS
 namespace winmmf::detail {
 
 // Throwing overloads are thin wrappers around the error_code ones; this keeps the message
@@ -282,3 +332,4 @@ inline void throw_if(const std::error_code& ec, const char* what)
 }
 
 } // namespace winmmf::detail
+#endif // WINMMF_EXCEPTIONS

@@ -7,7 +7,8 @@
 //   frame_options.hpp  writer_options, reader_options
 //   frame_clock.hpp    frame_clock (publish_time)
 //
-// Design and guide: docs/frames.md; who may do what to a channel: docs/trust-model.md.
+// How to use it: docs/how-to/share-a-frame.md; how it works: docs/explanation/frames.md; who
+// may do what to a channel: docs/explanation/trust-model.md.
 #pragma once
 
 #include <winmmf/frame_reader.hpp>

@@ -2,6 +2,7 @@
 // what a frame reader's open takes.
 #pragma once
 
+#include <winmmf/acquire.hpp>
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/large_pages.hpp>
 #include <winmmf/mapping_options.hpp>
@@ -44,6 +45,11 @@ struct reader_options {
     // default (which lets SYSTEM, a service, signal it). A descriptor of your own must grant the
     // writer's account EVENT_MODIFY_STATE (GENERIC_WRITE on an event).
     SECURITY_ATTRIBUTES* security_attributes = nullptr;
+    // Reader-first start-up: how long open() waits for a channel that does not exist yet (or
+    // whose writer has not finished creating it), as open_options::wait: try_once() (the
+    // default) fails at once with errc::not_found; wait_for(5s) looks again every 10 ms.
+    // Once open, take() with a blocking mode waits for the first frame as for any other.
+    acquire_mode wait = acquire_mode::try_once();
 };
 
 } // namespace winmmf

@@ -13,6 +13,7 @@
 #include <winmmf/acquire.hpp>
 #include <winmmf/cancel_token.hpp>
 #include <winmmf/detail/frame_core.hpp>
+#include <winmmf/detail/open_wait.hpp>
 #include <winmmf/detail/section_errors.hpp>
 #include <winmmf/error.hpp>
 #include <winmmf/frame_options.hpp>
@@ -77,15 +78,12 @@ public:
     frame_reader(const frame_reader&) = delete;
     frame_reader& operator=(const frame_reader&) = delete;
 
+#if WINMMF_EXCEPTIONS
     static frame_reader open(const name_ref& name, const reader_options& options = {})
     {
-        std::error_code ec;
-        auto r = open(name, options, ec);
-        if (ec) {
-            detail::throw_named(ec, "frame_reader::open", name);
-        }
-        return r;
+        return detail::or_throw("frame_reader::open", name, [&](std::error_code& ec) { return open(name, options, ec); });
     }
+#endif
     static frame_reader open(const name_ref& name, std::error_code& ec) noexcept
     {
         return open(name, reader_options{}, ec);
@@ -94,7 +92,10 @@ public:
     {
         frame_reader r;
         std::unique_ptr<detail::channel_core> core;
-        ec = detail::open_reader_channel(name, options, core);
+        ec = detail::open_waiting(options.wait, [&]() noexcept {
+            core.reset();
+            return detail::open_reader_channel(name, options, core);
+        });
         if (ec) {
             return r;
         }
@@ -134,8 +135,8 @@ public:
     // errc::read_only and polling (try_take, try_acquire, spin) is the way to take frames.
     bool can_wait() const noexcept { return is_open() && core_->can_sleep(); }
     // Why can_wait() is false, as the blocking call would report it: errc::read_only (this
-    // account may not write the sibling), errc::not_found (no sibling: the channel has no
-    // writer; looked for again at the next blocking call), errc::wrong_layout (somebody wrote
+    // account may not write the sibling), errc::not_found (no sibling yet: the writer has
+    // not published one; a blocking call polls meanwhile and looks for it again), errc::wrong_layout (somebody wrote
     // over it), ... Empty when it can wait, or when the reader is not open.
     std::error_code wait_refusal() const noexcept
     {
@@ -166,7 +167,7 @@ public:
         if (!is_open()) {
             return 0;
         }
-        const std::uint64_t w = core_->view.writer_word().load(std::memory_order_acquire);
+        const std::uint64_t w = core_->view.writer(); // acquire (protocol/frame.hpp)
         return protocol::is_identity(w) ? protocol::owner_of(w).pid : 0;
     }
 
@@ -175,13 +176,13 @@ public:
     // Copies the newest frame, if there is one newer than the last taken, into `out`. Returns
     // false when there is none yet. Errors: buffer_too_small (nothing copied; `info.size` says
     // what is needed), end_of_stream, frame_overwritten.
+#if WINMMF_EXCEPTIONS
     bool try_take(std::span<std::byte> out, frame_info& info)
     {
-        std::error_code ec;
-        const bool taken = try_take(out, info, ec);
-        throw_if_failed(ec, "try_take");
-        return taken;
+        return detail::or_throw("frame_reader::try_take", name(),
+                                [&](std::error_code& ec) { return try_take(out, info, ec); });
     }
+#endif
     bool try_take(std::span<std::byte> out, frame_info& info, std::error_code& ec) noexcept
     {
         return take_impl(out, nullptr, acquire_mode::try_once(), info, ec, false);
@@ -190,13 +191,12 @@ public:
     // Copies the next frame, waiting for it as `mode` says (wait_for: sleeps in the kernel;
     // spin: polls; with_cancel: ends early). Errors as try_take, plus timeout,
     // max_tries_reached, cancelled, and writer_gone when the writer's process died.
+#if WINMMF_EXCEPTIONS
     frame_info take(std::span<std::byte> out, const acquire_mode& mode)
     {
-        std::error_code ec;
-        frame_info info = take(out, mode, ec);
-        throw_if_failed(ec, "take");
-        return info;
+        return detail::or_throw("frame_reader::take", name(), [&](std::error_code& ec) { return take(out, mode, ec); });
     }
+#endif
     frame_info take(std::span<std::byte> out, const acquire_mode& mode, std::error_code& ec) noexcept
     {
         frame_info info;
@@ -208,13 +208,12 @@ public:
 
     // As try_take, without copying: the view reads the slot in place. Empty when there is no
     // newer frame.
+#if WINMMF_EXCEPTIONS
     frame_view try_acquire()
     {
-        std::error_code ec;
-        frame_view v = try_acquire(ec);
-        throw_if_failed(ec, "try_acquire");
-        return v;
+        return detail::or_throw("frame_reader::try_acquire", name(), [&](std::error_code& ec) { return try_acquire(ec); });
     }
+#endif
     frame_view try_acquire(std::error_code& ec) noexcept
     {
         frame_view view;
@@ -222,13 +221,12 @@ public:
         take_impl({}, &view, acquire_mode::try_once(), info, ec, false);
         return view;
     }
+#if WINMMF_EXCEPTIONS
     frame_view acquire(const acquire_mode& mode)
     {
-        std::error_code ec;
-        frame_view v = acquire(mode, ec);
-        throw_if_failed(ec, "acquire");
-        return v;
+        return detail::or_throw("frame_reader::acquire", name(), [&](std::error_code& ec) { return acquire(mode, ec); });
     }
+#endif
     frame_view acquire(const acquire_mode& mode, std::error_code& ec) noexcept
     {
         frame_view view;
@@ -315,6 +313,7 @@ private:
                 return false;
             }
             auto until = budget.deadline();
+            bool sibling_missing = false;
             if (blocking) {
                 const auto now = detail::wait_budget::clock::now();
                 if (budget.expired(now)) {
@@ -322,13 +321,21 @@ private:
                     return false;
                 }
                 if (!core_->ready_to_sleep(ec)) {
-                    return false;
+                    if (ec != errc::not_found) {
+                        return false;
+                    }
+                    // A live writer that has not published its sibling yet (it is starting, or
+                    // a reader came first): its frames come all the same. Poll, and look for the
+                    // sibling again at the next turn.
+                    ec.clear();
+                    sibling_missing = true;
                 }
                 until = now + std::min<std::chrono::nanoseconds>(budget.remaining(now), detail::writer_check_interval);
             }
             std::uint64_t current = 0;
             std::error_code wait_ec;
-            auto o = core_->endpoint->wait(seen, budget, until, current, wait_ec);
+            auto o = sibling_missing ? poll_until(seen, until, mode)
+                                     : core_->endpoint->wait(seen, budget, until, current, wait_ec);
             if (o == detail::notify_endpoint::outcome::failed && wait_ec == errc::too_many_waiters) {
                 // Every waiter slot is taken - by live readers, or by somebody who may write or
                 // read the sibling and keeps them from us. The frames are still ours: poll until
@@ -367,13 +374,6 @@ private:
                 return outcome::timeout;
             }
             detail::sleep_milliseconds(1);
-        }
-    }
-
-    void throw_if_failed(const std::error_code& ec, const char* what) const
-    {
-        if (ec) {
-            detail::throw_named(ec, std::string("frame_reader::") + what, name());
         }
     }
 

@@ -11,7 +11,7 @@
 //   writer.close();                                   // readers see errc::end_of_stream
 //
 // A service that users may read from but not write to, whose readers may still sleep until the
-// next frame (docs/security.md):
+// next frame (docs/explanation/security.md):
 //
 //   auto frames = winmmf::security_descriptor::from_preset(winmmf::security_preset::service_writes_users_read);
 //   auto wake = winmmf::security_descriptor::from_preset(winmmf::security_preset::service_writes_users_read_write);
@@ -19,7 +19,7 @@
 //       {.max_frame_size = size, .security_attributes = frames.attributes(),
 //        .notification_security_attributes = wake.attributes()});
 //
-// Design (docs/frames.md): `slots` page-aligned buffers used round robin, each guarded by a
+// Design (docs/explanation/frames.md): `slots` page-aligned buffers used round robin, each guarded by a
 // sequence lock; the writer role is the writer's process identity in the channel; the readers'
 // waiter slots live in a sibling mapping the writer makes under a random name.
 #pragma once
@@ -72,6 +72,7 @@ public:
     // max_frame_size() fails with errc::too_large and leaves the frame open. A frame that a
     // later begin_frame() or publish() of the same writer abandoned fails with
     // errc::frame_abandoned and publishes nothing: its buffer is the newer frame's now.
+#if WINMMF_EXCEPTIONS
     std::uint64_t publish(std::size_t size, const frame_meta& meta = {})
     {
         std::error_code ec;
@@ -79,6 +80,7 @@ public:
         detail::throw_if(ec, "winmmf: writable_frame::publish");
         return s;
     }
+#endif
     std::uint64_t publish(std::size_t size, const frame_meta& meta, std::error_code& ec) noexcept
     {
         if (core_ == nullptr) {
@@ -125,10 +127,12 @@ public:
     ~frame_writer() { close_quietly(); }
 
     // Creates the channel and becomes its writer; errc::already_exists if the name is taken.
+#if WINMMF_EXCEPTIONS
     static frame_writer create(const name_ref& name, const writer_options& options)
     {
-        return establish_or_throw(detail::open_mode::create_only, "frame_writer::create", name, options);
+        return detail::or_throw("frame_writer::create", name, [&](std::error_code& ec) { return create(name, options, ec); });
     }
+#endif
     static frame_writer create(const name_ref& name, const writer_options& options, std::error_code& ec) noexcept
     {
         return establish(detail::open_mode::create_only, name, options, ec);
@@ -138,10 +142,12 @@ public:
     // that lives is refused with errc::channel_has_writer); sequences continue from the last
     // published frame. The geometry is the channel's (options.max_frame_size and slots are not
     // used); the security options apply to the notification sibling this writer makes.
+#if WINMMF_EXCEPTIONS
     static frame_writer open(const name_ref& name, const writer_options& options = {})
     {
-        return establish_or_throw(detail::open_mode::open_only, "frame_writer::open", name, options);
+        return detail::or_throw("frame_writer::open", name, [&](std::error_code& ec) { return open(name, options, ec); });
     }
+#endif
     static frame_writer open(const name_ref& name, std::error_code& ec) noexcept { return open(name, {}, ec); }
     static frame_writer open(const name_ref& name, const writer_options& options, std::error_code& ec) noexcept
     {
@@ -155,10 +161,13 @@ public:
     // other difference of frame size or slot count); a channel that another account owns
     // (errc::foreign_owner: somebody created it first under this name). Readers of the old
     // writer see writer_gone (or end_of_stream), then the new frames, whose sequences continue.
+#if WINMMF_EXCEPTIONS
     static frame_writer open_or_create(const name_ref& name, const writer_options& options)
     {
-        return establish_or_throw(detail::open_mode::open_or_create, "frame_writer::open_or_create", name, options);
+        return detail::or_throw("frame_writer::open_or_create", name,
+                                [&](std::error_code& ec) { return open_or_create(name, options, ec); });
     }
+#endif
     static frame_writer open_or_create(const name_ref& name, const writer_options& options,
                                        std::error_code& ec) noexcept
     {
@@ -194,13 +203,12 @@ public:
     std::size_t waiting() const noexcept { return core_ != nullptr ? core_->waiting_count() : 0; }
 
     // Copies `frame` into the next slot and publishes it; returns its sequence. Never waits.
+#if WINMMF_EXCEPTIONS
     std::uint64_t publish(std::span<const std::byte> frame, const frame_meta& meta = {})
     {
-        std::error_code ec;
-        const std::uint64_t s = publish(frame, meta, ec);
-        throw_if_failed(ec, "publish");
-        return s;
+        return detail::or_throw("frame_writer::publish", name(), [&](std::error_code& ec) { return publish(frame, meta, ec); });
     }
+#endif
     std::uint64_t publish(std::span<const std::byte> frame, const frame_meta& meta, std::error_code& ec) noexcept
     {
         if (!check_open(ec)) {
@@ -211,13 +219,12 @@ public:
 
     // Zero-copy: the next frame, to be filled in place and published. Starting a new frame
     // abandons one begun before and not published.
+#if WINMMF_EXCEPTIONS
     writable_frame begin_frame()
     {
-        std::error_code ec;
-        writable_frame f = begin_frame(ec);
-        throw_if_failed(ec, "begin_frame");
-        return f;
+        return detail::or_throw("frame_writer::begin_frame", name(), [&](std::error_code& ec) { return begin_frame(ec); });
     }
+#endif
     writable_frame begin_frame(std::error_code& ec) noexcept
     {
         if (!check_open(ec)) {
@@ -235,12 +242,12 @@ public:
     // object keeps its view of the channel until it is destroyed, so the name stays (a reader
     // that opens it meanwhile sees the end of the stream, not "no such channel"); publishing
     // through it fails with errc::not_open. The destructor closes, too.
+#if WINMMF_EXCEPTIONS
     void close()
     {
-        std::error_code ec;
-        close(ec);
-        throw_if_failed(ec, "close");
+        detail::or_throw("frame_writer::close", name(), [&](std::error_code& ec) { close(ec); });
     }
+#endif
     void close(std::error_code& ec) noexcept
     {
         ec.clear();
@@ -253,14 +260,6 @@ public:
     }
 
 private:
-    static frame_writer establish_or_throw(detail::open_mode how, const char* what, const name_ref& name,
-                                           const writer_options& options)
-    {
-        std::error_code ec;
-        frame_writer w = establish(how, name, options, ec);
-        detail::throw_if_failed(ec, what, name);
-        return w;
-    }
     static frame_writer establish(detail::open_mode how, const name_ref& name, const writer_options& options,
                                   std::error_code& ec) noexcept
     {
@@ -276,13 +275,6 @@ private:
         }
         ec = errc::not_open;
         return false;
-    }
-
-    void throw_if_failed(const std::error_code& ec, const char* what) const
-    {
-        if (ec) {
-            detail::throw_named(ec, std::string("frame_writer::") + what, name());
-        }
     }
 
     void close_quietly() noexcept

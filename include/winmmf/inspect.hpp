@@ -82,6 +82,13 @@ struct inspection {
     robust_lock_state robust{};
     bool robust_initialiser_alive = false; // robust.initialiser_pid still runs
     bool robust_writer_alive = false;      // robust.writer_pid still runs
+    // The initialisation word itself, as the refusal was decided from: while !robust.ready it
+    // names the creator at work, or is 0 (the marker with no creator named) or a value no
+    // winmmf process writes - both refused with corrupt_lock_word.
+    std::uint64_t robust_init = 0;
+    // The robust layout version this build of winmmf opens; a header of another version
+    // (robust.version) is refused with unsupported_layout_version.
+    static constexpr std::uint32_t robust_layout_version = protocol::robust_word::layout_version;
     // layout_kind::frame_channel
     channel_inspection channel{};
     // layout_kind::notification (sequence and sleepers) and channel_notification (sleepers)
@@ -118,8 +125,9 @@ inline void inspect_robust(const mapped_section& s, inspection& out) noexcept
     }
     auto& h = *reinterpret_cast<rw::header*>(s.base());
     out.capacity = s.view_size() - sizeof(rw::header);
-    out.robust = robust_lock_state::from(h);
+    out.robust = robust_state_of(h);
     const std::uint64_t init = protocol::load_once(h.init);
+    out.robust_init = init;
     if (out.robust.version != 0 && out.robust.version != rw::layout_version) {
         out.refusal = make_error_code(errc::unsupported_layout_version);
     } else if (!out.robust.ready) {
@@ -221,6 +229,7 @@ inline inspection inspect(const name_ref& requested, std::error_code& ec) noexce
     return out;
 }
 
+#if WINMMF_EXCEPTIONS
 inline inspection inspect(const name_ref& name)
 {
     std::error_code ec;
@@ -228,5 +237,6 @@ inline inspection inspect(const name_ref& name)
     detail::throw_if_failed(ec, "inspect", name);
     return i;
 }
+#endif
 
 } // namespace winmmf

@@ -1,6 +1,6 @@
 // winmmf/large_pages.hpp - whether a mapping asks for large pages.
 //
-// Platform-independent. Creating large pages needs SeLockMemoryPrivilege; docs/security.md.
+// Platform-independent. Creating large pages needs SeLockMemoryPrivilege; docs/explanation/security.md.
 #pragma once
 
 #include <cstdint>

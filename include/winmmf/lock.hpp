@@ -8,6 +8,7 @@
 
 #include <winmmf/acquire.hpp>
 #include <winmmf/error.hpp>
+#include <winmmf/protocol/atomic_word.hpp>
 #include <winmmf/protocol/lock_word.hpp>
 
 #include <atomic>
@@ -85,6 +86,13 @@ public:
         return lock;
     }
 
+    // True while the word still says "uninitialized": a WinMMF creator between its first store
+    // and its publish. An open that waits for its creator (open_options::wait) waits past it.
+    static bool creation_pending(std::byte* header) noexcept
+    {
+        return protocol::lock_word::classify(compatible_lock(header).value()) == protocol::lock_word::state::uninitialized;
+    }
+
     bool lock_shared(const acquire_mode& mode, std::error_code& ec) noexcept
     {
         return finish(detail::acquire_with(mode, [this] { return protocol::lock_word::try_lock_read(word()); }), ec);
@@ -100,7 +108,7 @@ public:
     void unlock(std::error_code& ec) noexcept { finish(protocol::lock_word::unlock_write(word()), ec); }
 
     // The raw word, for diagnostics (winmmf info) and tests.
-    protocol::lock_word::word_type value() const noexcept { return word().load(std::memory_order_acquire); }
+    protocol::lock_word::word_type value() const noexcept { return protocol::lock_word::load(word()); }
 
     // Clears a lock whose holder is known to be gone (the process was killed, say), and
     // finishes an initialisation whose creator died. It writes the word without waiting for
@@ -109,16 +117,14 @@ public:
     // that was replaced.
     protocol::lock_word::word_type force_unlock(std::error_code& ec) noexcept
     {
-        protocol::lock_word::word_type current = value();
-        do {
-            if (protocol::lock_word::classify(current) == protocol::lock_word::state::foreign) {
-                ec = errc::wrong_lock_policy;
-                return current;
-            }
-        } while (!word().compare_exchange_weak(current, 0, std::memory_order_acq_rel,
-                                               std::memory_order_acquire));
-        ec.clear();
-        return current;
+        bool refused = false;
+        const protocol::lock_word::word_type replaced = protocol::lock_word::force_unlock(word(), refused);
+        if (refused) {
+            ec = errc::wrong_lock_policy;
+        } else {
+            ec.clear();
+        }
+        return replaced;
     }
 
 private:
@@ -160,8 +166,8 @@ public:
     // it (the robust lock's writer word is at offset 16), so such a mapping is refused.
     static no_lock attach(std::byte* header, std::error_code& ec) noexcept
     {
-        const auto word = std::atomic_ref<protocol::lock_word::word_type>(
-            *reinterpret_cast<protocol::lock_word::word_type*>(header)).load(std::memory_order_acquire);
+        const auto word = protocol::lock_word::load(std::atomic_ref<protocol::lock_word::word_type>(
+            *reinterpret_cast<protocol::lock_word::word_type*>(header)));
         if (protocol::lock_word::classify(word) == protocol::lock_word::state::foreign) {
             ec = errc::wrong_lock_policy;
         } else {
@@ -169,6 +175,7 @@ public:
         }
         return {};
     }
+    static bool creation_pending(std::byte* header) noexcept { return compatible_lock::creation_pending(header); }
     bool lock_shared(const acquire_mode&, std::error_code& ec) noexcept
     {
         ec.clear();

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <winmmf/acquire.hpp>
+#include <winmmf/detail/open_wait.hpp>
 #include <winmmf/detail/section.hpp>
 #include <winmmf/detail/win32.hpp>
 #include <winmmf/error.hpp>
@@ -17,14 +18,19 @@
 #include <winmmf/mapping_options.hpp>
 #include <winmmf/lock.hpp>
 #include <winmmf/name.hpp>
+#include <winmmf/notification.hpp>
 #include <winmmf/protocol/page.hpp>
 
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 namespace winmmf {
@@ -36,6 +42,11 @@ public:
     using read_guard = basic_read_guard<LockPolicy>;
     using write_guard = basic_write_guard<LockPolicy>;
     static constexpr std::size_t header_size = LockPolicy::header_size;
+    // What data() is aligned to: a view starts on an allocation-granularity boundary (64 KiB),
+    // so the data are aligned to the largest power of two dividing the header's size - 4 for
+    // the WinMMF layout (compatible_lock, no_lock), 1024 for robust_lock.
+    static constexpr std::size_t data_alignment =
+        header_size == 0 ? std::size_t{65536} : (header_size & (~header_size + 1));
 
     basic_memory_mapped_file() noexcept = default;
     basic_memory_mapped_file(basic_memory_mapped_file&& other) noexcept { swap(other); }
@@ -55,36 +66,31 @@ public:
 
     // Creates a new mapping of at least `size` usable bytes; errc::already_exists if the
     // name is taken (by a mapping of any size).
+#if WINMMF_EXCEPTIONS
     static basic_memory_mapped_file create(const name_ref& name, std::size_t size,
                                            const create_options& options = {})
     {
-        std::error_code ec;
-        auto m = create(name, size, options, ec);
-        throw_for("create", name, ec);
-        return m;
+        return detail::or_throw("create", name, [&](std::error_code& ec) { return create(name, size, options, ec); });
     }
-    static basic_memory_mapped_file create(const name_ref& name, std::size_t size,
-                                           std::error_code& ec) noexcept
+#endif
+    static basic_memory_mapped_file create(const name_ref& name, std::size_t size, std::error_code& ec) noexcept
     {
         return create(name, size, create_options{}, ec);
     }
-    static basic_memory_mapped_file create(const name_ref& name, std::size_t size,
-                                           const create_options& options,
+    static basic_memory_mapped_file create(const name_ref& name, std::size_t size, const create_options& options,
                                            std::error_code& ec) noexcept
     {
-        basic_memory_mapped_file m;
-        ec = m.establish(disposition::create_only, name, size, options, open_options{});
-        return m;
+        return establish(disposition::create_only, name, size, options, open_options{}, ec);
     }
 
-    // Opens an existing mapping; errc::not_found if there is none under that name.
+    // Opens an existing mapping; errc::not_found if there is none under that name (after
+    // waiting for it as long as open_options::wait says: reader-first start-up).
+#if WINMMF_EXCEPTIONS
     static basic_memory_mapped_file open(const name_ref& name, const open_options& options = {})
     {
-        std::error_code ec;
-        auto m = open(name, options, ec);
-        throw_for("open", name, ec);
-        return m;
+        return detail::or_throw("open", name, [&](std::error_code& ec) { return open(name, options, ec); });
     }
+#endif
     static basic_memory_mapped_file open(const name_ref& name, std::error_code& ec) noexcept
     {
         return open(name, open_options{}, ec);
@@ -93,43 +99,49 @@ public:
                                          std::error_code& ec) noexcept
     {
         basic_memory_mapped_file m;
-        ec = m.establish(disposition::open_only, name, 0, create_options{}, options);
+        ec = detail::open_waiting(options.wait, [&]() noexcept {
+            m.close_quietly();
+            return m.attach(disposition::open_only, name, 0, create_options{}, options);
+        });
+        if (ec) {
+            m.close_quietly();
+        }
         return m;
     }
 
     // Opens the mapping if it exists, creates it otherwise; created() tells which. An existing
     // mapping smaller than `size` is refused with errc::too_large.
+#if WINMMF_EXCEPTIONS
     static basic_memory_mapped_file open_or_create(const name_ref& name, std::size_t size,
                                                    const create_options& options = {})
     {
-        std::error_code ec;
-        auto m = open_or_create(name, size, options, ec);
-        throw_for("open_or_create", name, ec);
-        return m;
+        return detail::or_throw("open_or_create", name,
+                                [&](std::error_code& ec) { return open_or_create(name, size, options, ec); });
     }
+#endif
     static basic_memory_mapped_file open_or_create(const name_ref& name, std::size_t size,
                                                    std::error_code& ec) noexcept
     {
         return open_or_create(name, size, create_options{}, ec);
     }
     static basic_memory_mapped_file open_or_create(const name_ref& name, std::size_t size,
-                                                   const create_options& options,
-                                                   std::error_code& ec) noexcept
+                                                   const create_options& options, std::error_code& ec) noexcept
     {
-        basic_memory_mapped_file m;
-        ec = m.establish(disposition::open_or_create, name, size, options, open_options{});
-        return m;
+        return establish(disposition::open_or_create, name, size, options, open_options{}, ec);
     }
 
     // Unmaps the view and closes the section handle. Safe to call on a closed object.
+#if WINMMF_EXCEPTIONS
     void close()
     {
         std::error_code ec;
         close(ec);
         detail::throw_if(ec, "winmmf: close");
     }
+#endif
     void close(std::error_code& ec) noexcept
     {
+        changes_.reset();
         ec = section_.close();
         lock_ = LockPolicy{};
     }
@@ -177,6 +189,7 @@ public:
 
     // ---- locks and zero-copy access ----------------------------------------------------
 
+#if WINMMF_EXCEPTIONS
     read_guard lock_read() const { return lock_read(default_acquire_); }
     read_guard lock_read(const acquire_mode& mode) const
     {
@@ -185,6 +198,7 @@ public:
         throw_if_failed(ec, "lock_read");
         return guard;
     }
+#endif
     read_guard lock_read(std::error_code& ec) const noexcept { return lock_read(default_acquire_, ec); }
     read_guard lock_read(const acquire_mode& mode, std::error_code& ec) const noexcept
     {
@@ -197,12 +211,15 @@ public:
         }
         return read_guard(lock, std::span<const std::byte>(data(), capacity()), ec == errc::owner_dead);
     }
+#if WINMMF_EXCEPTIONS
     read_guard try_lock_read() const { return lock_read(acquire_mode::try_once()); }
+#endif
     read_guard try_lock_read(std::error_code& ec) const noexcept
     {
         return lock_read(acquire_mode::try_once(), ec);
     }
 
+#if WINMMF_EXCEPTIONS
     write_guard lock_write() { return lock_write(default_acquire_); }
     write_guard lock_write(const acquire_mode& mode)
     {
@@ -211,6 +228,7 @@ public:
         throw_if_failed(ec, "lock_write");
         return guard;
     }
+#endif
     write_guard lock_write(std::error_code& ec) noexcept { return lock_write(default_acquire_, ec); }
     write_guard lock_write(const acquire_mode& mode, std::error_code& ec) noexcept
     {
@@ -221,9 +239,15 @@ public:
         if (!lock.lock(mode, ec)) {
             return {};
         }
+        if (changes_ != nullptr) {
+            return write_guard(lock, std::span<std::byte>(data(), capacity()), ec == errc::owner_dead, &signal_change,
+                               changes_.get());
+        }
         return write_guard(lock, std::span<std::byte>(data(), capacity()), ec == errc::owner_dead);
     }
+#if WINMMF_EXCEPTIONS
     write_guard try_lock_write() { return lock_write(acquire_mode::try_once()); }
+#endif
     write_guard try_lock_write(std::error_code& ec) noexcept
     {
         return lock_write(acquire_mode::try_once(), ec);
@@ -232,6 +256,7 @@ public:
     // ---- copying in and out --------------------------------------------------------------
 
     // Copies out.size() bytes starting at `offset` under a shared lock.
+#if WINMMF_EXCEPTIONS
     void read(std::size_t offset, std::span<std::byte> out) const { read(offset, out, default_acquire_); }
     void read(std::size_t offset, std::span<std::byte> out, const acquire_mode& mode) const
     {
@@ -239,6 +264,7 @@ public:
         read(offset, out, mode, ec);
         throw_if_failed(ec, "read");
     }
+#endif
     void read(std::size_t offset, std::span<std::byte> out, std::error_code& ec) const noexcept
     {
         read(offset, out, default_acquire_, ec);
@@ -261,6 +287,7 @@ public:
     }
 
     // Copies `in` to `offset` under the exclusive lock.
+#if WINMMF_EXCEPTIONS
     void write(std::size_t offset, std::span<const std::byte> in) { write(offset, in, default_acquire_); }
     void write(std::size_t offset, std::span<const std::byte> in, const acquire_mode& mode)
     {
@@ -268,6 +295,7 @@ public:
         write(offset, in, mode, ec);
         throw_if_failed(ec, "write");
     }
+#endif
     void write(std::size_t offset, std::span<const std::byte> in, std::error_code& ec) noexcept
     {
         write(offset, in, default_acquire_, ec);
@@ -289,6 +317,115 @@ public:
         finish_copy(guard, ec);
     }
 
+    // ---- typed copies ----------------------------------------------------------------------
+
+    // One T copied out of, or into, the data at `offset`, under the lock, as read() and write()
+    // do with bytes: no alignment is needed. T must be trivially copyable (its bytes are all
+    // there is to it); the bytes read are another process's, so prefer a T every bit pattern
+    // of which is a valid value. For in-place access, guard::as<T>().
+#if WINMMF_EXCEPTIONS
+    template <class T>
+    T read(std::size_t offset) const
+    {
+        return read<T>(offset, default_acquire_);
+    }
+    template <class T>
+    T read(std::size_t offset, const acquire_mode& mode) const
+    {
+        std::error_code ec;
+        const T value = read<T>(offset, mode, ec);
+        throw_if_failed(ec, "read");
+        return value;
+    }
+#endif
+    template <class T>
+    T read(std::size_t offset, std::error_code& ec) const noexcept
+    {
+        return read<T>(offset, default_acquire_, ec);
+    }
+    // On error the result is a value-initialised T (on errc::owner_dead: what was copied).
+    template <class T>
+    T read(std::size_t offset, const acquire_mode& mode, std::error_code& ec) const noexcept
+    {
+        static_assert(std::is_trivially_copyable_v<T>,
+                      "read<T>: T must be trivially copyable - its bytes are copied out of shared memory "
+                      "without calling any constructor or copy operation of T");
+        std::array<std::byte, sizeof(T)> raw{};
+        read(offset, std::span<std::byte>(raw), mode, ec);
+        return std::bit_cast<T>(raw);
+    }
+
+    // Not for anything that converts to std::span<const std::byte>: those are bytes, and go to
+    // write(offset, bytes) as they always did.
+#if WINMMF_EXCEPTIONS
+    template <class T>
+        requires(!std::is_convertible_v<const T&, std::span<const std::byte>>)
+    void write(std::size_t offset, const T& value)
+    {
+        write(offset, value, default_acquire_);
+    }
+    template <class T>
+        requires(!std::is_convertible_v<const T&, std::span<const std::byte>>)
+    void write(std::size_t offset, const T& value, const acquire_mode& mode)
+    {
+        std::error_code ec;
+        write(offset, value, mode, ec);
+        throw_if_failed(ec, "write");
+    }
+#endif
+    template <class T>
+        requires(!std::is_convertible_v<const T&, std::span<const std::byte>>)
+    void write(std::size_t offset, const T& value, std::error_code& ec) noexcept
+    {
+        write(offset, value, default_acquire_, ec);
+    }
+    template <class T>
+        requires(!std::is_convertible_v<const T&, std::span<const std::byte>>)
+    void write(std::size_t offset, const T& value, const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        static_assert(std::is_trivially_copyable_v<T>,
+                      "write<T>: T must be trivially copyable - its bytes are copied into shared memory, "
+                      "where another process reads them without calling any constructor or copy "
+                      "operation of T");
+        write(offset, std::as_bytes(std::span<const T, 1>(&value, 1)), mode, ec);
+    }
+
+    // ---- waiting for a change (create_options / open_options::change_notification) ---------
+
+    // Whether this object has the mapping's change notification.
+    bool has_change_notification() const noexcept { return changes_ != nullptr; }
+    // The notification's sequence now: pass it to wait_for_change(). Every write() and every
+    // released write guard of any process that has the notification bumps it. 0 without one.
+    std::uint64_t change_sequence() const noexcept { return changes_ != nullptr ? changes_->sequence() : 0; }
+    // Waits until the sequence differs from `seen` (a write happened since) and returns the new
+    // value: `seen = m.wait_for_change(seen, acquire_mode::wait_for(1s));`. The mode bounds the
+    // wait, as for a lock: errc::timeout, errc::max_tries_reached, errc::cancelled; without the
+    // notification, errc::no_change_notification.
+#if WINMMF_EXCEPTIONS
+    std::uint64_t wait_for_change(std::uint64_t seen, const acquire_mode& mode)
+    {
+        std::error_code ec;
+        const std::uint64_t current = wait_for_change(seen, mode, ec);
+        throw_if_failed(ec, "wait_for_change");
+        return current;
+    }
+#endif
+    std::uint64_t wait_for_change(std::uint64_t seen, const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        if (!check_open(ec)) {
+            return 0;
+        }
+        if (changes_ == nullptr) {
+            ec = errc::no_change_notification;
+            return 0;
+        }
+        return changes_->wait(seen, mode, ec);
+    }
+    // The notification itself (null without one): for waiting() and reclaim_abandoned_waiters(),
+    // or to signal a change made through unsynchronized access.
+    notification* change_notification() noexcept { return changes_.get(); }
+    const notification* change_notification() const noexcept { return changes_.get(); }
+
     // ---- stale locks (policies without owner identity) -------------------------------------
 
     // The documented reset for a compatible_lock whose holder is known to be dead: a process
@@ -296,7 +433,8 @@ public:
     // its publish. It clears the word without asking anyone, so it breaks mutual exclusion if
     // the holder is in fact alive: call it only when you know (you killed the holder, or a
     // supervisor saw it exit). Returns the value it replaced. Refused on a read-only view
-    // (errc::read_only); see docs/reliability.md. robust_lock needs no such call.
+    // (errc::read_only); see docs/explanation/reliability.md. robust_lock needs no such call.
+#if WINMMF_EXCEPTIONS
     template <class P = LockPolicy>
         requires requires(P& p, std::error_code& ec) { p.force_unlock(ec); }
     auto force_unlock_stale_lock()
@@ -306,6 +444,7 @@ public:
         throw_if_failed(ec, "force_unlock_stale_lock");
         return previous;
     }
+#endif
     template <class P = LockPolicy>
         requires requires(P& p, std::error_code& ec) { p.force_unlock(ec); }
     auto force_unlock_stale_lock(std::error_code& ec) noexcept
@@ -322,6 +461,7 @@ public:
         swap(section_, other.section_);
         swap(lock_, other.lock_);
         swap(default_acquire_, other.default_acquire_);
+        swap(changes_, other.changes_);
     }
     friend void swap(basic_memory_mapped_file& a, basic_memory_mapped_file& b) noexcept { a.swap(b); }
 
@@ -330,13 +470,27 @@ private:
 
     std::byte* data() const noexcept { return section_.base() + header_size; }
 
-    std::error_code establish(disposition how, const name_ref& requested, std::size_t size,
-                              const create_options& create_opts, const open_options& open_opts) noexcept
+    static basic_memory_mapped_file establish(disposition how, const name_ref& requested, std::size_t size,
+                                              const create_options& create_opts, const open_options& open_opts,
+                                              std::error_code& ec) noexcept
+    {
+        basic_memory_mapped_file m;
+        ec = m.attach(how, requested, size, create_opts, open_opts);
+        return m;
+    }
+
+    std::error_code attach(disposition how, const name_ref& requested, std::size_t size,
+                           const create_options& create_opts, const open_options& open_opts) noexcept
     {
         std::error_code ec;
         const object_name name = object_name::make(requested, ec);
         if (ec) {
             return ec;
+        }
+        if (create_opts.winmmf_name_check || open_opts.winmmf_name_check) {
+            if ((ec = check_winmmf_name(name))) {
+                return ec;
+            }
         }
         detail::section_request request;
         request.mode = how;
@@ -356,9 +510,50 @@ private:
         if (ec) {
             return ec; // `section` unmaps and closes; a new one disappears with it
         }
+        if constexpr (requires(std::byte* header) { LockPolicy::creation_pending(header); }) {
+            // Asked to wait for the creator: "exists" is not enough, it must have finished.
+            if (how == disposition::open_only && open_opts.wait.how() != acquire_mode::kind::try_once &&
+                LockPolicy::creation_pending(section.base())) {
+                return make_error_code(errc::uninitialized);
+            }
+        }
+        std::unique_ptr<notification> changes;
+        if (create_opts.change_notification || open_opts.change_notification) {
+            if ((ec = open_companion(name, section.created(), create_opts, changes))) {
+                return ec; // the mapping goes with it: an object without what was asked for is none
+            }
+        }
         section_ = std::move(section);
         lock_ = lock;
+        changes_ = std::move(changes);
         return {};
+    }
+
+    // The change notification, "<name>.notify": created with a mapping this call created (an
+    // existing one under that name is refused, as for the mapping), opened with one it opened.
+    static std::error_code open_companion(const object_name& mapping, bool created, const create_options& create_opts,
+                                          std::unique_ptr<notification>& out) noexcept
+    {
+        std::error_code ec;
+        const object_name name = notification::name_for(mapping, ec);
+        if (ec) {
+            return ec;
+        }
+        notification_options options;
+        options.security_attributes = create_opts.security_attributes;
+        notification n = created ? notification::create(custom(name.full()), options, ec)
+                                 : notification::open(custom(name.full()), options, ec);
+        if (ec) {
+            return ec;
+        }
+        out.reset(new (std::nothrow) notification(std::move(n)));
+        return out != nullptr ? std::error_code{} : make_error_code(std::errc::not_enough_memory);
+    }
+
+    static void signal_change(void* changes) noexcept
+    {
+        std::error_code ignored; // the write is done; a failed wake-up leaves waiters to their bound
+        static_cast<notification*>(changes)->notify(ignored);
     }
 
     bool check_open(std::error_code& ec) const noexcept
@@ -405,29 +600,15 @@ private:
         }
     }
 
+#if WINMMF_EXCEPTIONS
     void throw_if_failed(const std::error_code& ec, const char* what) const
     {
         // owner_dead is a report, not a failure: the lock is held (or the copy was made).
         if (ec && ec != errc::owner_dead) {
-            detail::throw_error(ec, std::string("winmmf: ") + what + " " +
-                                        (is_open() ? name().to_utf8() : std::string("(not open)")) +
-                                        detail::refusal_note(ec));
+            detail::throw_named(ec, what, name());
         }
     }
-
-    static void throw_for(const char* what, const name_ref& requested, const std::error_code& ec)
-    {
-        if (!ec) {
-            return;
-        }
-        std::error_code name_ec;
-        const object_name name = object_name::make(requested, name_ec);
-        // The usual cause of not_found is the wrong namespace; say so when the other one has it.
-        const std::string hint =
-            !name_ec && ec == errc::not_found ? detail::not_found_hint(name) : std::string();
-        detail::throw_error(ec, std::string("winmmf: ") + what + " " +
-                                    (name_ec ? std::string("(invalid name)") : name.to_utf8()) + hint);
-    }
+#endif
 
     void close_quietly() noexcept
     {
@@ -438,6 +619,8 @@ private:
     detail::mapped_section section_;
     LockPolicy lock_{};
     acquire_mode default_acquire_ = acquire_mode::wait_for(default_lock_timeout);
+    // Heap-held: a write guard keeps its address across moves of this object.
+    std::unique_ptr<notification> changes_;
 };
 
 using memory_mapped_file = basic_memory_mapped_file<compatible_lock>;

@@ -97,12 +97,14 @@ public:
 
     object_name() noexcept = default;
 
+#if WINMMF_EXCEPTIONS
     explicit object_name(const name_ref& ref)
     {
         std::error_code ec;
         assign(ref, ec);
         detail::throw_if(ec, "winmmf: invalid object name");
     }
+#endif
 
     static object_name make(const name_ref& ref, std::error_code& ec) noexcept
     {
@@ -227,6 +229,51 @@ private:
     std::uint32_t session_id_ = 0;
     name_scope scope_ = name_scope::local;
 };
+
+// ---- names a Rust WinMMF peer can share ------------------------------------------------------
+
+// The Rust crate WinMMF (measured against 0.4.0) builds "Local\<name>" or "Global\<name>", cuts
+// that whole string to this many bytes, and passes it to the ANSI API (CreateFileMappingA). So
+// 57 bytes fit after Local\ and 56 after Global\, and only ASCII names are the same object
+// there as here: the ANSI API reads the UTF-8 bytes in the ANSI code page ("café" reaches the
+// kernel as "cafÃ©"), and a cut inside a multi-byte character makes the crate panic.
+inline constexpr std::size_t winmmf_max_name_bytes = 63;
+
+// {} when a WinMMF peer can name this object, else errc::winmmf_name_not_ascii or
+// errc::winmmf_name_too_long (in that order: a non-ASCII name never meets, whatever its length,
+// and an ASCII one is as many bytes as UTF-16 units). What is judged:
+//  - Local\x and Global\x: the whole name, prefix included.
+//  - Session\<n>\x: a WinMMF peer reaches it only from session n, where it is Local\x (WinMMF
+//    knows only Local\ and Global\): judged as Local\x.
+//  - custom: its whole text, by the same two rules. Whether a WinMMF peer can reach that
+//    namespace at all is not judged (it can only prepend Local\ or Global\).
+inline std::error_code check_winmmf_name(const object_name& name) noexcept
+{
+    if (name.empty()) {
+        return errc::empty_name;
+    }
+    for (const name_char c : name.full()) {
+        if (static_cast<std::uint32_t>(c) > 0x7F) {
+            return errc::winmmf_name_not_ascii;
+        }
+    }
+    const std::size_t peer_prefix = name.scope() == name_scope::session ? 6 /* Local\ */ : name.prefix().size();
+    if (peer_prefix + name.object().size() > winmmf_max_name_bytes) {
+        return errc::winmmf_name_too_long;
+    }
+    return {};
+}
+
+// As above, for a name not yet validated: an invalid name gets its validation error
+// (empty_name, name_contains_backslash, ...).
+inline std::error_code check_winmmf_name(const name_ref& ref) noexcept
+{
+    std::error_code ec;
+    const object_name name = object_name::make(ref, ec);
+    return ec ? ec : check_winmmf_name(name);
+}
+
+inline bool is_winmmf_compatible(const name_ref& ref) noexcept { return !check_winmmf_name(ref); }
 
 // ---- names as text ------------------------------------------------------------------------
 

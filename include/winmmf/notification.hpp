@@ -17,6 +17,7 @@
 #include <winmmf/acquire.hpp>
 #include <winmmf/cancel_token.hpp>
 #include <winmmf/detail/notify_endpoint.hpp>
+#include <winmmf/detail/open_wait.hpp>
 #include <winmmf/detail/section.hpp>
 #include <winmmf/detail/section_errors.hpp>
 #include <winmmf/error.hpp>
@@ -41,6 +42,9 @@ struct notification_options {
     // Secures every kernel object this object creates: the mapping (when it creates it), and
     // the waiter event it creates when it first waits. Null: the account's default descriptor.
     SECURITY_ATTRIBUTES* security_attributes = nullptr;
+    // open() only - reader-first start-up: how long to wait for a notification that does not
+    // exist yet, as open_options::wait (try_once(), the default: errc::not_found at once).
+    acquire_mode wait = acquire_mode::try_once();
 };
 
 // A named notification of its own: a small mapping holding a sequence number and the waiter
@@ -79,6 +83,7 @@ public:
     {
         return mapping.with_suffix(u".notify", ec);
     }
+#if WINMMF_EXCEPTIONS
     static object_name name_for(const object_name& mapping)
     {
         std::error_code ec;
@@ -86,12 +91,15 @@ public:
         detail::throw_if(ec, "winmmf: notification name");
         return n;
     }
+#endif
 
     // Creates a new notification; errc::already_exists if the name is taken.
+#if WINMMF_EXCEPTIONS
     static notification create(const name_ref& name, const notification_options& options = {})
     {
-        return establish_or_throw(detail::open_mode::create_only, "notification::create", name, options);
+        return detail::or_throw("notification::create", name, [&](std::error_code& ec) { return create(name, options, ec); });
     }
+#endif
     static notification create(const name_ref& name, std::error_code& ec) noexcept { return create(name, {}, ec); }
     static notification create(const name_ref& name, const notification_options& options, std::error_code& ec) noexcept
     {
@@ -99,20 +107,33 @@ public:
     }
 
     // Opens an existing notification; errc::not_found if there is none.
+#if WINMMF_EXCEPTIONS
     static notification open(const name_ref& name, const notification_options& options = {})
     {
-        return establish_or_throw(detail::open_mode::open_only, "notification::open", name, options);
+        return detail::or_throw("notification::open", name, [&](std::error_code& ec) { return open(name, options, ec); });
     }
+#endif
     static notification open(const name_ref& name, std::error_code& ec) noexcept { return open(name, {}, ec); }
     static notification open(const name_ref& name, const notification_options& options, std::error_code& ec) noexcept
     {
-        return establish(detail::open_mode::open_only, name, options, ec);
+        notification n;
+        ec = detail::open_waiting(options.wait, [&]() noexcept {
+            n.close();
+            return n.attach(detail::open_mode::open_only, name, options);
+        });
+        if (ec) {
+            n.close();
+        }
+        return n;
     }
 
+#if WINMMF_EXCEPTIONS
     static notification open_or_create(const name_ref& name, const notification_options& options = {})
     {
-        return establish_or_throw(detail::open_mode::open_or_create, "notification::open_or_create", name, options);
+        return detail::or_throw("notification::open_or_create", name,
+                                [&](std::error_code& ec) { return open_or_create(name, options, ec); });
     }
+#endif
     static notification open_or_create(const name_ref& name, std::error_code& ec) noexcept
     {
         return open_or_create(name, {}, ec);
@@ -139,6 +160,7 @@ public:
 
     // Bumps the sequence and wakes every waiter; returns how many were woken. With nobody
     // waiting this is one atomic increment and one load: no system call.
+#if WINMMF_EXCEPTIONS
     std::size_t notify()
     {
         std::error_code ec;
@@ -146,6 +168,7 @@ public:
         throw_if_failed(ec, "notify");
         return woken;
     }
+#endif
     std::size_t notify(std::error_code& ec) noexcept
     {
         if (!is_open()) {
@@ -159,6 +182,7 @@ public:
     // long: try_once() (look once), wait_for(d) (sleep in the kernel up to d), spin(n) /
     // spin_forever() (poll on the CPU), and with_cancel(token) ends it early. Fails with
     // errc::timeout, errc::max_tries_reached, or errc::cancelled.
+#if WINMMF_EXCEPTIONS
     std::uint64_t wait(std::uint64_t seen, const acquire_mode& mode)
     {
         std::error_code ec;
@@ -166,6 +190,7 @@ public:
         throw_if_failed(ec, "wait");
         return current;
     }
+#endif
     std::uint64_t wait(std::uint64_t seen, const acquire_mode& mode, std::error_code& ec) noexcept
     {
         if (!is_open()) {
@@ -183,8 +208,9 @@ public:
     // How many waiters are announced right now (diagnostics and tests).
     std::size_t waiting() const noexcept { return is_open() ? endpoint_->state().waiting_count() : 0; }
 
-    // Frees the slots of waiters whose process died (they are also reused automatically when
+    // Frees the waiter slots of waiters whose process died (they are also reused automatically when
     // a new waiter needs one). Returns how many.
+#if WINMMF_EXCEPTIONS
     std::size_t reclaim_abandoned_waiters()
     {
         std::error_code ec;
@@ -192,6 +218,7 @@ public:
         throw_if_failed(ec, "reclaim_abandoned_waiters");
         return n;
     }
+#endif
     std::size_t reclaim_abandoned_waiters(std::error_code& ec) noexcept
     {
         if (!is_open()) {
@@ -201,6 +228,7 @@ public:
         return endpoint_->reclaim_abandoned(ec);
     }
 
+private:
     struct header {
         std::uint32_t marker;
         std::uint32_t version;
@@ -212,15 +240,6 @@ public:
     static constexpr protocol::layout_kind layout{protocol::lock_word::notify_layout_marker, layout_version,
                                                   protocol::ready_value(layout_version)};
 
-private:
-    static notification establish_or_throw(detail::open_mode how, const char* what, const name_ref& name,
-                                           const notification_options& options)
-    {
-        std::error_code ec;
-        notification n = establish(how, name, options, ec);
-        detail::throw_if_failed(ec, what, name);
-        return n;
-    }
     static notification establish(detail::open_mode how, const name_ref& name, const notification_options& options,
                                   std::error_code& ec) noexcept
     {
@@ -257,6 +276,7 @@ private:
             section, plan,
             [](std::byte* base) {
                 auto* h = reinterpret_cast<header*>(base);
+                // relaxed: written between begin_creation and publish_ready, whose release publishes it.
                 std::atomic_ref<std::uint64_t>(h->nonce).store(detail::random_nonce(), std::memory_order_relaxed);
                 return errc{};
             },
@@ -287,12 +307,14 @@ private:
         return {};
     }
 
+#if WINMMF_EXCEPTIONS
     void throw_if_failed(const std::error_code& ec, const char* what) const
     {
         if (ec) {
             detail::throw_named(ec, std::string("notification::") + what, name());
         }
     }
+#endif
 
     // The endpoint refers into the view: it goes first.
     detail::mapped_section section_;

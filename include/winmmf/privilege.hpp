@@ -28,6 +28,7 @@ inline privilege_state query_privilege(const wchar_t* name, std::error_code& ec)
 {
     return detail::query_privilege(name, ec);
 }
+#if WINMMF_EXCEPTIONS
 inline privilege_state query_privilege(const wchar_t* name)
 {
     std::error_code ec;
@@ -35,6 +36,7 @@ inline privilege_state query_privilege(const wchar_t* name)
     detail::throw_if(ec, "winmmf: query_privilege");
     return state;
 }
+#endif
 
 // True if this process (or the thread's impersonation token) may create Global\ objects: it
 // holds SeCreateGlobalPrivilege, enabled. A process in session 0 needs no privilege for that,
@@ -43,10 +45,12 @@ inline bool has_create_global_privilege(std::error_code& ec) noexcept
 {
     return query_privilege(create_global_privilege_name, ec) == privilege_state::enabled;
 }
+#if WINMMF_EXCEPTIONS
 inline bool has_create_global_privilege()
 {
     return query_privilege(create_global_privilege_name) == privilege_state::enabled;
 }
+#endif
 
 // Switches SeLockMemoryPrivilege on when the account holds it, as large-page creation needs
 // (create_options::large_pages does this by itself). Returns true once it is enabled; false
@@ -64,11 +68,13 @@ inline bool enable_lock_memory_privilege(std::error_code& ec) noexcept
     }
     return true;
 }
+#if WINMMF_EXCEPTIONS
 inline void enable_lock_memory_privilege()
 {
     std::error_code ec;
     enable_lock_memory_privilege(ec);
     detail::throw_if(ec, "winmmf: enable_lock_memory_privilege");
 }
+#endif
 
 } // namespace winmmf

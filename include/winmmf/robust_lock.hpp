@@ -20,7 +20,7 @@
 // "uninitialized" and never locks or writes; compatible_lock refuses it with
 // errc::wrong_lock_policy, and robust_lock refuses WinMMF mappings the same way.
 //
-// See docs/reliability.md for what is survived, with which bound, and what is left to you.
+// See docs/explanation/reliability.md for what is survived, with which bound, and what is left to you.
 #pragma once
 
 #include <winmmf/acquire.hpp>
@@ -63,26 +63,30 @@ struct robust_lock_state {
     std::size_t readers = 0;            // reader slots not free (holders, arriving, leaving)
     std::uint64_t recoveries = 0;       // dead holders cleared since the mapping was created
     bool corrupt = false;               // a lock word holds a value no step writes
-
-    static robust_lock_state from(protocol::robust_word::header& h) noexcept
-    {
-        namespace rw = protocol::robust_word;
-        const rw::snapshot s = rw::inspect(h);
-        robust_lock_state r;
-        r.version = protocol::load_once(h.version);
-        r.ready = s.init == rw::ready_value;
-        r.initialiser_pid = !r.ready && protocol::is_identity(s.init) ? rw::owner_of(s.init).pid : 0;
-        if (rw::classify_writer(s.writer) == rw::writer_state::owned) {
-            r.writer_pid = rw::owner_of(s.writer).pid;
-            r.writer_holds = (s.writer & rw::held_bit) != 0;
-        }
-        r.owner_died = (s.writer & rw::dirty_bit) != 0;
-        r.readers = s.readers;
-        r.recoveries = s.recoveries;
-        r.corrupt = s.corrupt;
-        return r;
-    }
 };
+
+namespace detail {
+
+inline robust_lock_state robust_state_of(protocol::robust_word::header& h) noexcept
+{
+    namespace rw = protocol::robust_word;
+    const rw::snapshot s = rw::inspect(h);
+    robust_lock_state r;
+    r.version = protocol::load_once(h.version);
+    r.ready = s.init == rw::ready_value;
+    r.initialiser_pid = !r.ready && protocol::is_identity(s.init) ? rw::owner_of(s.init).pid : 0;
+    if (rw::classify_writer(s.writer) == rw::writer_state::owned) {
+        r.writer_pid = rw::owner_of(s.writer).pid;
+        r.writer_holds = (s.writer & rw::held_bit) != 0;
+    }
+    r.owner_died = (s.writer & rw::dirty_bit) != 0;
+    r.readers = s.readers;
+    r.recoveries = s.recoveries;
+    r.corrupt = s.corrupt;
+    return r;
+}
+
+} // namespace detail
 
 class robust_lock {
 public:
@@ -181,7 +185,7 @@ public:
     // guards taken through it afterwards (they copy it), so set it on the mapping's handle:
     // m.lock_policy().set_recovery_bound(20ms). On Windows a sleeping waiter wakes at timer
     // ticks (15.6 ms by default), which limits how small a bound is honoured; see
-    // docs/reliability.md.
+    // docs/explanation/reliability.md.
     template <class Rep, class Period>
     void set_recovery_bound(std::chrono::duration<Rep, Period> bound) noexcept
     {
@@ -197,7 +201,7 @@ public:
     // many dead holders have been cleared since the mapping was created.
     robust_lock_state inspect() const noexcept
     {
-        return header_ != nullptr ? robust_lock_state::from(shared()) : robust_lock_state{};
+        return header_ != nullptr ? detail::robust_state_of(shared()) : robust_lock_state{};
     }
 
     bool holds_lock() const noexcept { return slot_ != protocol::robust_word::no_slot; }

@@ -10,7 +10,7 @@
 // is all our opens ask for. For an event, GENERIC_WRITE is EVENT_MODIFY_STATE: what a notifier
 // needs to wake a waiter. No preset grants SYNCHRONIZE to anybody but the creator: a section
 // cannot be waited on at all, and another principal that may wait on a waiter's auto-reset event
-// could consume the wake-ups meant for it (docs/trust-model.md).
+// could consume the wake-ups meant for it (docs/explanation/trust-model.md).
 #pragma once
 
 #include <cstdint>

@@ -45,14 +45,14 @@ public:
     static security_descriptor from_sddl(std::wstring_view sddl, std::error_code& ec) noexcept
     {
         security_descriptor result;
-        try {
+        WINMMF_TRY {
             const std::wstring text(sddl); // the API needs a terminator
             if (text.find(L'\0') != std::wstring::npos) {
                 ec = detail::win32_error(ERROR_INVALID_PARAMETER);
                 return result;
             }
             result.assign(text.c_str(), ec);
-        } catch (const std::bad_alloc&) {
+        } WINMMF_CATCH(const std::bad_alloc&) {
             ec = std::make_error_code(std::errc::not_enough_memory);
         }
         return result;
@@ -60,24 +60,19 @@ public:
     // UTF-8 (SDDL is ASCII apart from account names in rare forms).
     static security_descriptor from_sddl(std::string_view sddl, std::error_code& ec) noexcept
     {
-        try {
+        WINMMF_TRY {
             std::wstring wide;
-            for (std::size_t pos = 0; pos < sddl.size();) {
-                const char32_t c = detail::utf::decode_utf8(sddl, pos);
-                if (c == detail::utf::invalid) {
-                    ec = detail::win32_error(ERROR_NO_UNICODE_TRANSLATION);
-                    return {};
-                }
-                wchar_t units[2];
-                const wchar_t* const end = detail::utf::encode_utf16(c, units);
-                wide.append(units, static_cast<std::size_t>(end - units));
+            if (!detail::utf::append_utf16(sddl, wide)) {
+                ec = detail::win32_error(ERROR_NO_UNICODE_TRANSLATION);
+                return {};
             }
             return from_sddl(std::wstring_view(wide), ec);
-        } catch (const std::bad_alloc&) {
+        } WINMMF_CATCH(const std::bad_alloc&) {
             ec = std::make_error_code(std::errc::not_enough_memory);
             return {};
         }
     }
+#if WINMMF_EXCEPTIONS
     static security_descriptor from_sddl(std::wstring_view sddl)
     {
         std::error_code ec;
@@ -92,6 +87,7 @@ public:
         detail::throw_if(ec, "winmmf: security descriptor from SDDL");
         return sd;
     }
+#endif
     // String literals and std::string pick the UTF-8 overloads without ambiguity.
     static security_descriptor from_sddl(const char* sddl, std::error_code& ec) noexcept
     {
@@ -101,8 +97,10 @@ public:
     {
         return from_sddl(std::wstring_view(sddl), ec);
     }
+#if WINMMF_EXCEPTIONS
     static security_descriptor from_sddl(const char* sddl) { return from_sddl(std::string_view(sddl)); }
     static security_descriptor from_sddl(const wchar_t* sddl) { return from_sddl(std::wstring_view(sddl)); }
+#endif
 
     // ---- from a preset ---------------------------------------------------------------------
 
@@ -121,6 +119,7 @@ public:
     {
         return from_preset(preset, integrity_label::none, ec);
     }
+#if WINMMF_EXCEPTIONS
     static security_descriptor from_preset(security_preset preset,
                                            integrity_label label = integrity_label::none)
     {
@@ -129,24 +128,26 @@ public:
         detail::throw_if(ec, "winmmf: security descriptor from preset");
         return sd;
     }
+#endif
 
     // `preset` as if `creator_sid` ("S-1-5-18" for SYSTEM) were creating: for tools that set
     // up an object on another account's behalf, and for tests.
     static security_descriptor from_preset_for(security_preset preset, std::string_view creator_sid,
                                                integrity_label label, std::error_code& ec) noexcept
     {
-        try {
+        WINMMF_TRY {
             const std::string sddl = preset_sddl(preset, creator_sid, label);
             if (sddl.empty()) {
                 ec = detail::win32_error(ERROR_INVALID_SID);
                 return {};
             }
             return from_sddl(std::string_view(sddl), ec);
-        } catch (const std::bad_alloc&) {
+        } WINMMF_CATCH(const std::bad_alloc&) {
             ec = std::make_error_code(std::errc::not_enough_memory);
             return {};
         }
     }
+#if WINMMF_EXCEPTIONS
     static security_descriptor from_preset_for(security_preset preset, std::string_view creator_sid,
                                                integrity_label label = integrity_label::none)
     {
@@ -155,6 +156,7 @@ public:
         detail::throw_if(ec, "winmmf: security descriptor from preset");
         return sd;
     }
+#endif
 
     // ---- using it --------------------------------------------------------------------------
 
@@ -173,6 +175,7 @@ public:
         }
         return detail::descriptor_to_sddl(descriptor_.get(), ec);
     }
+#if WINMMF_EXCEPTIONS
     std::wstring to_sddl() const
     {
         std::error_code ec;
@@ -180,6 +183,7 @@ public:
         detail::throw_if(ec, "winmmf: security descriptor to SDDL");
         return sddl;
     }
+#endif
 
 private:
     void assign(const wchar_t* sddl, std::error_code& ec) noexcept

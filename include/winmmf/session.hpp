@@ -23,6 +23,7 @@ inline std::uint32_t current_session_id(std::error_code& ec) noexcept
 {
     return detail::process_session_id(ec);
 }
+#if WINMMF_EXCEPTIONS
 inline std::uint32_t current_session_id()
 {
     std::error_code ec;
@@ -30,5 +31,6 @@ inline std::uint32_t current_session_id()
     detail::throw_if(ec, "winmmf: current_session_id");
     return id;
 }
+#endif
 
 } // namespace winmmf

@@ -1,5 +1,5 @@
 // winmmf/winmmf.hpp - the whole user API: named shared memory for Windows, with a lock that is
-// byte-compatible with the Rust crate WinMMF. docs/api.md lists every name it brings in.
+// byte-compatible with the Rust crate WinMMF. docs/reference/api.md lists every name it brings in.
 //
 //   error.hpp             error codes (winmmf category) and exceptions
 //   name.hpp              Local\ / Global\ / Session\<n>\ / custom names; parse_name
@@ -24,6 +24,7 @@
 //   privilege.hpp         SeCreateGlobalPrivilege / SeLockMemoryPrivilege queries
 //   session.hpp           current_session_id(), for Session\<n>\ names
 //   inspect.hpp           inspect(name): what a mapping holds, for monitoring
+//   directory.hpp         list_named_objects(scope): the named objects of a namespace (ipcs)
 //
 // Not part of the API: winmmf/protocol/ (the platform-independent protocols, namespace
 // winmmf::protocol, unstable) and winmmf/detail/ (the Win32 shells).
@@ -41,9 +42,15 @@
 
 #if defined(_WIN32)
 #include <winmmf/cancel_token.hpp>
+#include <winmmf/directory.hpp>
 #include <winmmf/frame_channel.hpp>
+#include <winmmf/frame_clock.hpp>
+#include <winmmf/frame_options.hpp>
+#include <winmmf/frame_reader.hpp>
+#include <winmmf/frame_writer.hpp>
 #include <winmmf/inspect.hpp>
 #include <winmmf/mapping.hpp>
+#include <winmmf/mapping_options.hpp>
 #include <winmmf/notification.hpp>
 #include <winmmf/privilege.hpp>
 #include <winmmf/robust_lock.hpp>

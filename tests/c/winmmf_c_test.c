@@ -8,9 +8,9 @@
  * The child's exit code is its result: 0, or the negated winmmf status it met, or 90+ for a
  * usage or data problem, so the parent can check exactly what the other process saw.
  *
- * Plain C11 on purpose: this is what a C caller (or an FFI binding) sees of winmmf.h.
+ * Plain C11 on purpose: this is what a C caller (or an FFI binding) sees of winmmf_c.h.
  */
-#include <winmmf/winmmf.h>
+#include <winmmf/winmmf_c.h>
 
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
@@ -261,7 +261,7 @@ static void test_version_and_messages(void)
     /* Every status the header names has a message of its own. */
     {
         int status;
-        for (status = WINMMF_E_EMPTY_NAME; status >= WINMMF_E_FRAME_ABANDONED; --status) {
+        for (status = WINMMF_E_EMPTY_NAME; status >= WINMMF_E_NO_CHANGE_NOTIFICATION; --status) {
             winmmf_error_message(status, text, sizeof text);
             if (strstr(text, "unknown") != NULL || text[0] == '\0') {
                 fprintf(stderr, "status %d has no message: \"%s\"\n", status, text);

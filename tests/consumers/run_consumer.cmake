@@ -7,15 +7,20 @@
 #
 # Modes:
 #   header_only       the compiler with one include path and nothing else; every public header
-#                     must also compile on its own, and winmmf.h as C11
-#   find_package      install winmmf into a scratch prefix (cmake --install), check that the
-#                     prefix holds headers, the CMake package and the license only, then build a
-#                     separate project that does find_package(winmmf CONFIG REQUIRED)
+#                     must also compile on its own, winmmf_c.h as C11, and winmmf with the
+#                     user's <windows.h> choices (windows_h.cpp)
+#   find_package      install winmmf with its C ABI into a scratch prefix (cmake --install),
+#                     check that the prefix holds headers, the C libraries, the CMake package and
+#                     the license only, then build a separate project that does
+#                     find_package(winmmf CONFIG REQUIRED COMPONENTS c c_static) and runs a C++
+#                     program and two C programs (winmmf::c, winmmf::c_static); then the same
+#                     project against the build tree's export, without installing
 #   add_subdirectory  a project that add_subdirectory()s the checkout
 #   fetchcontent      a project that FetchContent_Declare(winmmf SOURCE_DIR <checkout>)s it
 #   vcpkg_port        ports/winmmf/portfile.cmake executed with stand-ins for the vcpkg helpers
 #                     it calls (vcpkg itself cannot be installed here), vcpkg's post-build checks
-#                     that apply to a header-only port, then a find_package consumer of the result
+#                     that apply to a header-only port (no winmmf_c.h without its library), then
+#                     a find_package consumer of the result
 #
 # Every program runs through CONSUMER_EMULATOR when there is one (Wine on Linux), with its output
 # sent to files: a Wine helper process can hold a pipe open for ever.
@@ -28,7 +33,7 @@ foreach(required IN ITEMS WINMMF_MODE WINMMF_SOURCE_DIR WORK_DIR)
 endforeach()
 foreach(optional IN ITEMS CONSUMER_TOOLCHAIN CONSUMER_GENERATOR CONSUMER_MAKE_PROGRAM CONSUMER_CXX
                           CONSUMER_CXX_ID CONSUMER_BUILD_TYPE CONSUMER_EMULATOR CONSUMER_EXE_LINKER_FLAGS
-                          OUTER_BINARY_DIR)
+                          OUTER_BINARY_DIR HOST_CATCH2_SOURCE)
     if(NOT DEFINED ${optional})
         set(${optional} "")
     endif()
@@ -84,30 +89,44 @@ if(CONSUMER_EXE_LINKER_FLAGS)
     list(APPEND configure_args "-DCMAKE_EXE_LINKER_FLAGS=${CONSUMER_EXE_LINKER_FLAGS}")
 endif()
 
+# Runs a program and fails unless its output contains `expected` (literally).
 function(run_program label exe expected)
     if(CONSUMER_EMULATOR)
         run("${label}" "${CONSUMER_EMULATOR}" "${exe}")
     else()
         run("${label}" "${exe}")
     endif()
-    if(NOT last_output MATCHES "consumer: consumed via ${expected}")
-        message(FATAL_ERROR "${label}: unexpected output:\n${last_output}")
+    string(FIND "${last_output}" "${expected}" at)
+    if(at EQUAL -1)
+        message(FATAL_ERROR "${label}: expected \"${expected}\" in the output:\n${last_output}")
     endif()
     message(STATUS "${label}: ${last_output}")
 endfunction()
 
+# Runs the program `name` built in `build`/bin (or a configuration folder below it).
+function(run_built label build name expected)
+    file(GLOB_RECURSE exe "${build}/bin/${name}.exe" "${build}/bin/*/${name}.exe" "${build}/bin/${name}")
+    if(NOT exe)
+        message(FATAL_ERROR "${label}: no ${name} program was built in ${build}/bin")
+    endif()
+    list(GET exe 0 exe)
+    run_program("${label}" "${exe}" "${expected}")
+endfunction()
+
 # Configures, builds and runs the consumer project in `source` with extra configure arguments.
+# With CONSUMER_WITH_C=ON among them, also runs the C consumers (find_package/CMakeLists.txt).
 function(build_and_run label source expected)
     set(build "${WORK_DIR}/${label}-build")
     run("${label}-configure" "${CMAKE_COMMAND}" -S "${source}" -B "${build}" ${configure_args}
         "-DCMAKE_RUNTIME_OUTPUT_DIRECTORY=${build}/bin" ${ARGN})
     run("${label}-build" "${CMAKE_COMMAND}" --build "${build}" --config "${CONSUMER_BUILD_TYPE}")
-    file(GLOB_RECURSE exe "${build}/bin/consumer.exe" "${build}/bin/*/consumer.exe" "${build}/bin/consumer")
-    if(NOT exe)
-        message(FATAL_ERROR "${label}: no consumer program was built in ${build}/bin")
+    run_built("${label}-run" "${build}" consumer "consumer: consumed via ${expected}")
+    if("-DCONSUMER_WITH_C=ON" IN_LIST ARGN)
+        foreach(library IN ITEMS c c_static)
+            run_built("${label}-run-${library}" "${build}" ${library}_consumer
+                "c consumer: consumed via ${expected} and winmmf::${library}")
+        endforeach()
     endif()
-    list(GET exe 0 exe)
-    run_program("${label}-run" "${exe}" "${expected}")
 endfunction()
 
 # Configures, builds and installs winmmf with the options a package build uses into `prefix`.
@@ -175,7 +194,7 @@ if(WINMMF_MODE STREQUAL "header_only")
         separate_arguments(link_flags NATIVE_COMMAND "${CONSUMER_EXE_LINKER_FLAGS}")
         run("compile" "${CONSUMER_CXX}" -std=c++20 -Wall -Wextra -Wpedantic -Werror
             "-I${include_dir}" "${consumers_dir}/consumer.cpp" -o "${exe}" ${link_flags})
-        # A consumer may include any public header alone, and winmmf.h from C.
+        # A consumer may include any public header alone, and winmmf_c.h from C.
         foreach(header IN LISTS public_headers)
             string(REGEX REPLACE "^include/" "" header "${header}")
             if(header MATCHES "^winmmf/detail/")
@@ -192,17 +211,34 @@ if(WINMMF_MODE STREQUAL "header_only")
                     -fsyntax-only "-I${include_dir}" "${WORK_DIR}/${tu}.cpp")
             endif()
         endforeach()
+        # The user's <windows.h>: winmmf's lean one by default, the full one on request
+        # (WINMMF_NO_WIN32_LEAN_AND_MEAN) or when the user included it first.
+        foreach(case IN ITEMS 1 2 3)
+            run("windows-h-${case}" "${CONSUMER_CXX}" -std=c++20 -Wall -Wextra -Wpedantic -Werror
+                -fsyntax-only "-I${include_dir}" -DWINDOWS_H_CASE=${case} "${consumers_dir}/windows_h.cpp")
+        endforeach()
     endif()
-    run_program("run" "${exe}" "one include path")
+    run_program("run" "${exe}" "consumer: consumed via one include path")
 
 elseif(WINMMF_MODE STREQUAL "find_package")
     set(prefix "${WORK_DIR}/prefix")
-    install_winmmf("${WORK_DIR}/winmmf-build" "${prefix}"
+    set(winmmf_build "${WORK_DIR}/winmmf-build")
+    install_winmmf("${winmmf_build}" "${prefix}"
         -DWINMMF_BUILD_TESTS=OFF -DWINMMF_BUILD_EXAMPLES=OFF -DWINMMF_BUILD_TOOLS=OFF
-        -DWINMMF_BUILD_C_API=OFF)
+        -DWINMMF_BUILD_BENCHMARKS=OFF -DWINMMF_BUILD_C_API=ON)
+    # The C ABI: winmmf_c.dll, its import library and the static library, as each toolchain
+    # names them, and one configuration's targets file beside the package's.
+    string(TOLOWER "${CONSUMER_BUILD_TYPE}" config)
+    if(CONSUMER_CXX_ID STREQUAL "MSVC")
+        set(c_libraries lib/winmmf_c.lib lib/winmmf_c_static.lib)
+    else()
+        set(c_libraries lib/libwinmmf_c.dll.a lib/libwinmmf_c_static.a)
+    endif()
     check_tree("${prefix}" ${public_headers}
+        bin/winmmf_c.dll ${c_libraries}
         share/winmmf/winmmfConfig.cmake share/winmmf/winmmfConfigVersion.cmake
-        share/winmmf/winmmfTargets.cmake share/doc/winmmf/LICENSE)
+        share/winmmf/winmmfTargets.cmake share/winmmf/winmmfTargets-${config}.cmake
+        share/doc/winmmf/LICENSE)
     check_relocatable("${prefix}" "${prefix}" "${WORK_DIR}" "${WINMMF_SOURCE_DIR}")
     # Cross-compiling toolchains only search below CMAKE_FIND_ROOT_PATH (ours appends the mingw
     # sysroot to it): the prefix is a root of its own there, as vcpkg's installed tree is.
@@ -210,7 +246,17 @@ elseif(WINMMF_MODE STREQUAL "find_package")
     if(CONSUMER_TOOLCHAIN)
         list(APPEND find_args "-DCMAKE_FIND_ROOT_PATH=${prefix}")
     endif()
-    build_and_run("consumer" "${consumers_dir}/find_package" "find_package" ${find_args})
+    build_and_run("consumer" "${consumers_dir}/find_package" "find_package" ${find_args}
+        -DCONSUMER_WITH_C=ON)
+    # The build tree as a package (export()): the same project, nothing installed, winmmf_DIR
+    # naming the build directory. Its targets point into the build and source trees.
+    foreach(file IN ITEMS winmmfConfig.cmake winmmfConfigVersion.cmake winmmfTargets.cmake)
+        if(NOT EXISTS "${winmmf_build}/${file}")
+            message(FATAL_ERROR "the build tree does not export the package: no ${file} in ${winmmf_build}")
+        endif()
+    endforeach()
+    build_and_run("build-tree-consumer" "${consumers_dir}/find_package" "the build tree"
+        "-Dwinmmf_DIR=${winmmf_build}" "-DWINMMF_CONSUMER_HOW=the build tree" -DCONSUMER_WITH_C=ON)
 
 elseif(WINMMF_MODE STREQUAL "add_subdirectory" OR WINMMF_MODE STREQUAL "fetchcontent")
     build_and_run("consumer" "${consumers_dir}/subproject" "${WINMMF_MODE}"

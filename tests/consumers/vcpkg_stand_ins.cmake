@@ -80,12 +80,18 @@ function(vcpkg_cmake_configure)
     else()
         set(shared OFF)
     endif()
+    # A host with Catch2 installed, as a real vcpkg machine often is: a part of the project that
+    # the portfile forgot to switch off then builds (and the check after the install sees it).
+    set(host_packages "")
+    if(HOST_CATCH2_SOURCE)
+        set(host_packages "-DWINMMF_CATCH2_SOURCE=${HOST_CATCH2_SOURCE}")
+    endif()
     # What vcpkg passes besides the port's options; the source tree must not be written to.
     run("vcpkg_cmake_configure" "${CMAKE_COMMAND}" -S "${arg_SOURCE_PATH}" -B "${build}" ${configure_args}
         "-DCMAKE_INSTALL_PREFIX=${CURRENT_PACKAGES_DIR}" -DCMAKE_INSTALL_BINDIR=bin -DCMAKE_INSTALL_LIBDIR=lib
         "-DBUILD_SHARED_LIBS=${shared}" -DCMAKE_DISABLE_SOURCE_CHANGES=ON
         -DCMAKE_EXPORT_NO_PACKAGE_REGISTRY=ON -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON
-        -DFETCHCONTENT_FULLY_DISCONNECTED=ON
+        -DFETCHCONTENT_FULLY_DISCONNECTED=ON ${host_packages}
         ${arg_OPTIONS} ${arg_OPTIONS_RELEASE})
     # vcpkg lists the port's -D options the project never read; here that is an error, since it
     # means an option name in the portfile is misspelt and its setting silently lost.
@@ -112,6 +118,13 @@ function(vcpkg_cmake_install)
         message(FATAL_ERROR "vcpkg_cmake_install before vcpkg_cmake_configure")
     endif()
     run("vcpkg_cmake_install" "${CMAKE_COMMAND}" --build "${build}" --target install --config Release)
+    # A header-only port compiles nothing: a program or library here means the portfile left a
+    # part of the project on (the benchmark once built, with the host's Catch2 and Boost).
+    file(GLOB_RECURSE built "${build}/*.exe" "${build}/*.dll" "${build}/*.a" "${build}/*.lib" "${build}/*.obj")
+    list(FILTER built EXCLUDE REGEX "/CMakeFiles/[0-9.]+/Compiler") # CMake's own compiler probes
+    if(built)
+        message(FATAL_ERROR "vcpkg_cmake_install: the port's build compiled ${built}")
+    endif()
 endfunction()
 
 # vcpkg-cmake-config: moves the package's config files to share/<PACKAGE_NAME> (removing the
@@ -196,12 +209,26 @@ file(READ "${pkg}/share/${PORT}/usage" usage)
 if(NOT usage MATCHES "find_package\\(winmmf CONFIG REQUIRED\\)" OR NOT usage MATCHES "winmmf::winmmf")
     message(FATAL_ERROR "post-build: the usage file does not show find_package(winmmf CONFIG REQUIRED) and winmmf::winmmf")
 endif()
-check_tree("${pkg}" ${public_headers}
+# The usage file adds what vcpkg's generated one cannot know: the C++20 requirement, the
+# <windows.h> opt-out, and that the C ABI is not in the port.
+foreach(fact IN ITEMS "C\\+\\+20" "WINMMF_NO_WIN32_LEAN_AND_MEAN" "WINMMF_BUILD_C_API")
+    if(NOT usage MATCHES "${fact}")
+        message(FATAL_ERROR "post-build: the usage file does not mention ${fact}")
+    endif()
+endforeach()
+# The port has no C library (a port feature for it is another issue), so it must not have the C
+# ABI's header either: winmmf_c.h declares functions nothing in the package defines.
+if(EXISTS "${pkg}/include/winmmf/winmmf_c.h")
+    message(FATAL_ERROR "post-build: the header-only port installs include/winmmf/winmmf_c.h without its library")
+endif()
+set(port_headers ${public_headers})
+list(REMOVE_ITEM port_headers include/winmmf/winmmf_c.h)
+check_tree("${pkg}" ${port_headers}
     share/winmmf/winmmfConfig.cmake share/winmmf/winmmfConfigVersion.cmake share/winmmf/winmmfTargets.cmake
     share/winmmf/copyright share/winmmf/usage)
 message(STATUS "ok: vcpkg's post-build checks for a header-only port")
 
-# ---- a consumer that follows the usage file ----------------------------------------------------------------
+# ---- a consumer that follows the usage file (header-only: it checks there is no winmmf::c) ------------------
 set(find_args "-DCMAKE_PREFIX_PATH=${pkg}")
 if(CONSUMER_TOOLCHAIN)
     list(APPEND find_args "-DCMAKE_FIND_ROOT_PATH=${pkg}")

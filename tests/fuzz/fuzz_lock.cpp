@@ -2,7 +2,7 @@
 // checked after every step against a model.
 //
 //  - compatible: lock_word.hpp on one 32-bit word that starts in any state. The model is the
-//    protocol table of docs/design.md, written out again here.
+//    protocol table of docs/explanation/design.md, written out again here.
 //  - robust: robust_word.hpp with four simulated processes that lock, unlock (correctly and
 //    not), scan for dead holders, die holding locks or half-way through any step of an
 //    operation (rw::step) and come back under the same process id with a new creation tag,
@@ -114,7 +114,7 @@ void fuzz_compatible(reader& in)
 
 // ---- robust -------------------------------------------------------------------------------
 //
-// The model is written from docs/reliability.md, not from robust_word.hpp: the writer word, every
+// The model is written from docs/explanation/reliability.md, not from robust_word.hpp: the writer word, every
 // reader slot (free, a holder, a slot being reclaimed, or corrupt), the two summary words and the
 // recovery count, exactly. It passes the same named steps (rw::step) as the code, so a death in
 // the middle of an operation can be staged on both: the code's environment snapshots the header

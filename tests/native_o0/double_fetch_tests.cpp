@@ -23,7 +23,7 @@ using namespace winmmf;
 using namespace winmmf::protocol::frame_layout;
 
 namespace {
-// ThreadSanitizer copies frames byte by byte as atomics (frame_protocol.hpp's racy_copy), which
+// ThreadSanitizer copies frames byte by byte as atomics (protocol/frame.hpp's racy_copy), which
 // makes each attempt a hundred times dearer; the race window is the same.
 #if defined(__SANITIZE_THREAD__)
 constexpr int attempts = 20000;

@@ -1,4 +1,4 @@
-// A WinMMF peer written from the protocol description alone (shared/winmmf-lock-layout.md),
+// A WinMMF peer written from the protocol description alone (docs/reference/winmmf-protocol.md),
 // with raw Win32 calls and Interlocked operations: no winmmf header is included. It stands in
 // for a Rust process using the WinMMF crate, so the tests can show that both sides see each
 // other's locks and data on one mapping.

@@ -86,3 +86,91 @@ TEST_CASE("frame_service options round-trip through the service's command line",
     CHECK(back.frame_size() == std::uint64_t{1920} * 1080 * 4);
     CHECK(to_args(options{}).empty());
 }
+
+TEST_CASE("frame_service options: sources, sizes and formats for cameras and files", "[frame_service]")
+{
+    options o;
+    CHECK(o.source.kind == source_kind::synthetic);
+    CHECK(o.effective_format() == winmmf::pixel_format::rgb24);
+    REQUIRE_FALSE(apply_args(o, {"--source", "camera:0"}, "test"));
+    CHECK(o.source == source_spec{source_kind::camera, "0"});
+    CHECK(o.effective_format() == winmmf::pixel_format::nv12); // a camera's default
+    CHECK_FALSE(validate(o));
+    REQUIRE_FALSE(apply_args(o, {"--source=camera:Logitech BRIO", "--size", "1280x720", "--fps", "60", "--format",
+                                 "rgb32", "--retries", "5"},
+                             "test"));
+    CHECK(o.source.target == "Logitech BRIO");
+    CHECK(o.width == 1280);
+    CHECK(o.height == 720);
+    CHECK(o.size_set);
+    CHECK(o.fps_set);
+    CHECK(o.format == winmmf::pixel_format::bgra32); // rgb32 is Media Foundation's name for it
+    CHECK(o.retries == 5);
+    CHECK_FALSE(validate(o));
+
+    options f;
+    REQUIRE_FALSE(apply_args(f, {"--source", "file:C:\\clips\\a b.mp4", "--pace", "fast", "--loop", "yes",
+                                 "--format", "yuy2"},
+                             "test"));
+    CHECK(f.source == source_spec{source_kind::file, "C:\\clips\\a b.mp4"});
+    CHECK(f.pace_fast);
+    CHECK(f.loop);
+    CHECK_FALSE(validate(f));
+    // Combinations only validate() sees.
+    options bad = f;
+    REQUIRE_FALSE(apply_args(bad, {"--size", "640x480"}, "test"));
+    REQUIRE(validate(bad));
+    CHECK(validate(bad)->message.find("its own frame size") != std::string::npos);
+    bad = f;
+    REQUIRE_FALSE(apply_args(bad, {"--format", "gray8"}, "test"));
+    REQUIRE(validate(bad));
+    CHECK(validate(bad)->message.find("nv12, yuy2 or rgb32") != std::string::npos);
+    options synthetic;
+    REQUIRE_FALSE(apply_args(synthetic, {"--format", "nv12", "--size", "642x480"}, "test"));
+    CHECK_FALSE(validate(synthetic)); // the synthetic source renders NV12 too
+    CHECK(synthetic.frame_size() == std::uint64_t{642} * 720);
+
+    for (const auto& [args, says] : std::initializer_list<std::pair<std::vector<std::string>, std::string>>{
+             {{"--source", "camera:"}, "camera:<index|name|symbolic link>"},
+             {{"--source", "webcam"}, "file:<path>"},
+             {{"--source", "file:\"x\""}, "without"},
+             {{"--size", "1280"}, "WIDTHxHEIGHT"},
+             {{"--size", "8x8"}, "16 to 8192"},
+             {{"--pace", "slow"}, "source or fast"},
+             {{"--loop", "1"}, "yes or no"},
+             {{"--retries", "-1"}, "0 (for ever)"},
+         }) {
+        options fresh;
+        const auto e = apply_args(fresh, args, "test");
+        CAPTURE(args);
+        REQUIRE(e);
+        CHECK(e->message.find(says) != std::string::npos);
+    }
+}
+
+TEST_CASE("frame_service options: the source and its options survive the service's command line, and the "
+          "start arguments override them",
+          "[frame_service]")
+{
+    options o;
+    REQUIRE_FALSE(apply_environment(o, environment({{"WINMMF_FRAME_SERVICE_SOURCE", "camera:1"},
+                                                    {"WINMMF_FRAME_SERVICE_RETRIES", "3"}})));
+    CHECK(o.source == source_spec{source_kind::camera, "1"});
+    REQUIRE_FALSE(apply_args(o, {"--source", "file:D:\\in.mkv", "--loop", "yes", "--pace", "fast", "--fps", "30"},
+                             "install"));
+    options back;
+    REQUIRE_FALSE(apply_args(back, to_args(o), "stored"));
+    CHECK(back.source == source_spec{source_kind::file, "D:\\in.mkv"});
+    CHECK(back.loop);
+    CHECK(back.pace_fast);
+    CHECK(back.fps_set); // --fps 30 is the default's value, but given: it paces the file
+    CHECK(back.retries == 3);
+    REQUIRE_FALSE(apply_args(back, {"--source", "camera:0", "--format", "yuy2"}, "start"));
+    CHECK(back.source.kind == source_kind::camera);
+    CHECK(back.effective_format() == winmmf::pixel_format::yuy2);
+    options sized;
+    REQUIRE_FALSE(apply_args(sized, {"--size", "1920x1080"}, "install")); // the default's value, given
+    options sized_back;
+    REQUIRE_FALSE(apply_args(sized_back, to_args(sized), "stored"));
+    CHECK(sized_back.size_set);
+}

@@ -1,4 +1,4 @@
-// The security presets as SDDL text: exact strings, because docs/security.md quotes them and
+// The security presets as SDDL text: exact strings, because docs/explanation/security.md quotes them and
 // administrators audit them.
 #include <winmmf/sddl.hpp>
 

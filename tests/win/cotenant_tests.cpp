@@ -1,6 +1,6 @@
 // The co-tenant suite: other processes on the machine, doing only what another principal could
 // do, cannot deny a writer its role, fake its liveness, crash or hang a reader, or get a wait
-// past its bound. docs/trust-model.md lists every named object and what each kind of principal
+// past its bound. docs/explanation/trust-model.md lists every named object and what each kind of principal
 // can make the others do; each case here is one line of that page, with real processes, real
 // sections and real events under Wine.
 //
@@ -143,6 +143,48 @@ TEST_CASE("co-tenant: with write access to the frames, pointing readers at a sib
     CHECK(ec == errc::foreign_owner);
     const std::uint64_t next = publish_pattern(w, buffer);
     CHECK(r.take(buffer, acquire_mode::spin_forever()).sequence == next);
+}
+
+TEST_CASE("a reader that comes before the writer's sibling polls: a blocking take gets the next frame",
+          "[channel][startup]")
+{
+    // The window between a writer taking the channel and publishing its sibling, held open: the
+    // header says "no sibling yet" while the writer is alive (a service's readers start at boot
+    // and may open in that window).
+    const std::string name = test::unique_name("startup-sibling");
+    auto w = frame_writer::create(local(name), {.max_frame_size = 4096});
+    const detail::unique_view raw(::MapViewOfFile(
+        detail::unique_handle(::OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, w.name().c_str())).get(),
+        FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, 0));
+    REQUIRE(raw);
+    std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(
+                                       raw.get() + protocol::frame_layout::control_offset +
+                                       offsetof(protocol::frame_layout::channel_control, sibling)))
+        .store(0);
+    auto r = frame_reader::open(local(name), {.access = access_mode::read_only});
+    CHECK_FALSE(r.can_wait());
+    CHECK(r.wait_refusal() == errc::not_found);
+    CHECK(r.writer_state() == writer_status::active);
+    std::vector<std::byte> buffer(4096);
+    std::error_code ec;
+    std::atomic<bool> taking{false};
+    std::uint64_t taken = 0;
+    std::thread taker([&] {
+        taking = true;
+        taken = r.take(buffer, acquire_mode::wait_for(30s), ec).sequence;
+    });
+    REQUIRE(eventually([&] { return taking.load(); }));
+    ::Sleep(100); // the take is polling by now (or about to): either way it must get the frame
+    std::vector<std::byte> frame(4096);
+    const std::uint64_t next = publish_pattern(w, frame);
+    taker.join();
+    CHECK_FALSE(ec);
+    CHECK(taken == next);
+    // With no frame to come, the same wait ends at its bound, as a timeout.
+    const auto start = std::chrono::steady_clock::now();
+    r.take(buffer, acquire_mode::wait_for(300ms), ec);
+    CHECK(ec == errc::timeout);
+    CHECK(std::chrono::steady_clock::now() - start >= 300ms);
 }
 
 TEST_CASE("co-tenant: after the writer dies, re-created names and pinned handles do not make it look alive",

@@ -440,6 +440,9 @@ TEST_CASE("bad arguments fail with a clear message and install nothing", "[frame
         {{"install", "--service-name", name, "--colour", "red"}, "unknown option --colour"},
         {{"install", "--service-name", name, "--fps"}, "--fps needs a value"},
         {{"run", "--sources", "17"}, "a number from 1 to 16"},
+        {{"install", "--service-name", name, "--source", "webcam"}, "camera:<index|name|symbolic link>"},
+        {{"install", "--service-name", name, "--source", "file:a.mp4", "--size", "640x480"}, "its own frame size"},
+        {{"run", "--source", "camera:0", "--format", "gray8"}, "publishes nv12, yuy2 or rgb32"},
         {{"frobnicate"}, "unknown command"},
         {{"service"}, "use `frame_service run` in a console"},
     };
@@ -474,4 +477,94 @@ TEST_CASE("service control failures say what to do", "[frame_service]")
     const frame_service::scm_outcome other = frame_service::detail::failure("creating the service", ERROR_INVALID_NAME);
     CHECK(other.exit_code == frame_service::exit_scm_failure);
     CHECK(contains(other.message, "123"));
+}
+
+TEST_CASE("a camera source under Wine: no device, the retry policy, then a specific error and exit code 12",
+          "[frame_service][camera]")
+{
+    // Wine's MFEnumDeviceSources finds no camera; the service retries (1 s, then 2 s) as it would
+    // for a camera not plugged in yet, then gives up. Nothing is created, no index is written,
+    // and no device is ever activated (MFCreateDeviceSource aborts the process under Wine).
+    const std::string basename = "cam" + std::to_string(::GetCurrentProcessId()) + "_" + test::unique_name("f").substr(12);
+    const temp_directory dir;
+    const finished ran = run_to_end(run_service_exe({"run", "--namespace", "local", "--basename", basename, "--source",
+                                                     "camera:0", "--retries", "2", "--index-dir", dir.utf8()}));
+    CHECK(ran.code == 12);
+    CHECK(contains(ran.out, "camera:0: no video capture device is present (MFEnumDeviceSources found 0 video "
+                            "capture device(s)); retrying in 1.0 s (retry 1 of 2)"));
+    CHECK(contains(ran.out, "retrying in 2.0 s (retry 2 of 2)"));
+    CHECK(contains(ran.err, "giving up after 3 attempt(s)"));
+    CHECK_FALSE(file_exists(dir.utf8() + "\\" + basename + ".txt"));
+    std::error_code ec;
+    (void)frame_reader::open(local(basename + "_0"), ec);
+    CHECK(ec == errc::not_found);
+
+    // A file that is not there: final at once, no retry.
+    const finished missing = run_to_end(run_service_exe({"run", "--namespace", "local", "--basename", basename, "--source",
+                                                         "file:no-such-clip.mp4", "--index-dir", dir.utf8()}));
+    CHECK(missing.code == 12);
+    CHECK(contains(missing.err, "the file cannot be opened or decoded"));
+    CHECK_FALSE(contains(missing.out, "retrying"));
+}
+
+TEST_CASE("an installed service with a camera source that is not there stops with exit code 12", "[frame_service][camera]")
+{
+    const std::string basename = "scam" + std::to_string(::GetCurrentProcessId()) + "_" + test::unique_name("f").substr(12);
+    const temp_directory dir;
+    installed_service service("winmmf_test_" + basename);
+    REQUIRE(run_to_end(run_service_exe({"install", "--service-name", service.name(), "--basename", basename, "--source",
+                                        "camera:Integrated Camera", "--retries", "1", "--index-dir", dir.utf8()}))
+                .code == 0);
+    service.start({});
+    const SERVICE_STATUS status = service.wait_for(SERVICE_STOPPED);
+    CHECK(status.dwCurrentState == SERVICE_STOPPED);
+    CHECK(status.dwWin32ExitCode == ERROR_SERVICE_SPECIFIC_ERROR);
+    CHECK(status.dwServiceSpecificExitCode == 12);
+    CHECK_FALSE(file_exists(dir.utf8() + "\\" + basename + ".txt"));
+}
+
+TEST_CASE("the synthetic source renders NV12 and YUY2, and frame_viewer snapshots them", "[frame_service][snapshot]")
+{
+    for (const std::string format : {"nv12", "yuy2"}) {
+        const std::string basename = "syn" + format + std::to_string(::GetCurrentProcessId()) + "_" +
+                                     test::unique_name("f").substr(12);
+        const temp_directory dir;
+        const std::string index = dir.utf8() + "\\" + basename + ".txt";
+        auto service = run_service_exe({"run", "--namespace", "local", "--basename", basename, "--sources", "1", "--size",
+                                        "66x34", "--format", format, "--fps", "50", "--duration", "60", "--index-dir",
+                                        dir.utf8()});
+        const std::string image = dir.utf8() + "\\frame.bmp";
+        const finished snap = run_to_end(test::captured_process::start(
+            example(L"frame_viewer.exe"), {"--index", index, "--wait", "120", "--snapshot", image}));
+        CAPTURE(format);
+        CHECK(snap.code == 0);
+        CHECK(contains(snap.out, "66x34 " + format + ") written to"));
+        CHECK(file_exists(image));
+        const auto entries = read_index_file(index);
+        REQUIRE(entries.size() == 1);
+        CHECK(entries[0].format == (format == "nv12" ? pixel_format::nv12 : pixel_format::yuy2));
+        CHECK(entries[0].stride == (format == "nv12" ? 66u : 132u));
+        CHECK(entries[0].frame_size == (format == "nv12" ? 66u * 51u : 132u * 34u));
+        CHECK(entries[0].source == "synthetic");
+        service.kill();
+    }
+}
+
+TEST_CASE("the service's stored command line keeps paths and camera names with spaces intact", "[frame_service]")
+{
+    // install_service quotes each stored argument; CommandLineToArgvW (what the service parses
+    // its command line with) must give every one back unchanged, trailing backslashes included.
+    const std::vector<std::wstring> args = {L"--source", L"file:C:\\my clips\\a b.mp4", L"--source",
+                                            L"camera:Logitech BRIO", L"--index-dir", L"C:\\my dir\\",
+                                            L"--index-dir", L"C:\\plain\\", L"--fps", L"30"};
+    std::wstring line = L"frame_service.exe service";
+    for (const std::wstring& arg : args) {
+        line += L" " + frame_service::detail::quote(arg);
+    }
+    int argc = 0;
+    LPWSTR* argv = ::CommandLineToArgvW(line.c_str(), &argc);
+    REQUIRE(argv != nullptr);
+    std::vector<std::wstring> back(argv + 2, argv + argc);
+    ::LocalFree(argv);
+    CHECK(back == args);
 }

@@ -5,7 +5,7 @@
 // Wine grants SEC_LARGE_PAGES without SeLockMemoryPrivilege, which its default token does not
 // hold; Windows refuses it (ERROR_PRIVILEGE_NOT_HELD). So under Wine the large-page path runs
 // for real, while the refusal and the fallback are decided by pure functions tested in
-// tests/unit/win32_errors_tests.cpp and, through the Windows-side helper, below. On a Windows
+// tests/unit/win32_rules_tests.cpp and, through the Windows-side helper, below. On a Windows
 // account without the privilege, `required` must fail with errc::large_page_privilege_missing,
 // which the tests check before skipping the rest.
 #include <winmmf/winmmf.hpp>

@@ -1,7 +1,7 @@
 // SeCreateGlobalPrivilege and SeLockMemoryPrivilege: the queries against real tokens (changed
 // in child processes), and the Global\ errors as far as Wine can show them. Wine lets any
 // process create Global\ objects, so "created without the privilege" is skipped there with
-// the reason; the decision itself is unit-tested in tests/unit/win32_errors_tests.cpp.
+// the reason; the decision itself is unit-tested in tests/unit/win32_rules_tests.cpp.
 #include <winmmf/winmmf.hpp>
 
 #include <catch2/catch_test_macros.hpp>
@@ -100,7 +100,7 @@ TEST_CASE("creating in Global\\ without SeCreateGlobalPrivilege", "[privilege][m
     if (result == 0) {
         REQUIRE(is_wine());
         SKIP("Wine lets any process create Global\\ objects; on Windows (session > 0) this is "
-             "errc::global_privilege_missing, as tests/unit/win32_errors_tests.cpp decides");
+             "errc::global_privilege_missing, as tests/unit/win32_rules_tests.cpp decides");
     }
     CHECK(result == exit_code_for(errc::global_privilege_missing));
 }

@@ -1,4 +1,4 @@
-// The service-to-user case from docs/security.md, as far as one account can play both parts:
+// The service-to-user case from docs/explanation/security.md, as far as one account can play both parts:
 // the mapping is created with the descriptor a SYSTEM service would build for itself
 // (service_writes_users_read with SYSTEM as the creator), so this process, an ordinary
 // authenticated user to that DACL, is exactly "the user program". Wine checks DACLs when a

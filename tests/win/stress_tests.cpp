@@ -1,7 +1,7 @@
 // Eight real processes mixing readers and writers on one mapping, tens of thousands of
 // operations each, for both lock policies. The worker (tests/child/stress_commands.cpp)
 // checks under every lock that the pattern is whole and the counters add up; here the final
-// counters must be exact. A broken lock fails this: see docs/reliability.md for the
+// counters must be exact. A broken lock fails this: see docs/explanation/reliability.md for the
 // deliberately broken builds it was run against.
 #include <winmmf/winmmf.hpp>
 

@@ -237,6 +237,41 @@ TEST_CASE("tool: refused input leaves the data untouched", "[tool]")
     CHECK(m.lock_policy().value() == 0);
 }
 
+TEST_CASE("tool: a bad number on the command line is a usage error, and nothing is done", "[tool]")
+{
+    REQUIRE_TOOL();
+    const std::string name = test::unique_name("tool-badnum");
+    auto m = memory_mapped_file::create(local(name), 100);
+    m.write(0, std::as_bytes(std::span(std::string_view("original"))));
+    const std::vector<std::byte> before = snapshot(m);
+
+    result r = run_tool({"write", name, "--offset", "-3", "--text", "X"});
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, "--offset needs a byte count such as 100, 4K or 0x1000, not '-3'"));
+    CHECK(r.out.empty());
+    r = run_tool({"write", name, "--offset", "4K", "--lock", "--timeout", "soon", "--text", "X"});
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, "--timeout needs milliseconds (0 tries once), not 'soon'"));
+    // Every bad value is named, and nothing is read.
+    r = run_tool({"read", name, "--offset", "zz", "--length", "1.5"});
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, "--offset needs a byte count"));
+    CHECK(contains(r.err, "--length needs a byte count"));
+    CHECK(r.out.empty());
+    r = run_tool({"watch", name, "--interval", "0"});
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, "--interval needs milliseconds between 1 and 3600000, not '0'"));
+    r = run_tool({"watch", name, "--count", "0"});
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, "--count needs a positive number of changes, not '0'"));
+    r = run_tool({"create", name + "-new", "100", "--hold-seconds", "soon"});
+    CHECK(r.code == 1);
+    CHECK(contains(r.err, "--hold-seconds needs a number of seconds, not 'soon'"));
+
+    CHECK(snapshot(m) == before);
+    CHECK(m.lock_policy().value() == 0);
+}
+
 TEST_CASE("tool: exit codes name what went wrong", "[tool]")
 {
     REQUIRE_TOOL();

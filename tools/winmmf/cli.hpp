@@ -24,7 +24,7 @@
 
 namespace winmmf::cli {
 
-// Documented in `winmmf --help` and docs/tool.md; scripts rely on them, so they never change.
+// Documented in `winmmf --help` and docs/reference/tool.md; scripts rely on them, so they never change.
 enum exit_code : int {
     exit_ok = 0,
     exit_usage = 1,          // bad command line; also `unlock` without --force
@@ -88,6 +88,11 @@ inline int exit_code_for(const std::error_code& ec) noexcept
         case errc::wrong_layout:
         case errc::unsupported_layout_version:
             return exit_incompatible;
+        case errc::winmmf_name_too_long:
+        case errc::winmmf_name_not_ascii:
+        case errc::misaligned:
+        case errc::no_change_notification:
+            return exit_invalid;
         case errc::channel_has_writer:
         case errc::too_many_waiters:
             return exit_busy;
@@ -114,6 +119,31 @@ inline int exit_code_for(const std::error_code& ec) noexcept
         }
     }
     return exit_failure;
+}
+
+// ---- names a Rust WinMMF peer can share --------------------------------------------------------
+
+// Why a Rust WinMMF peer cannot share `name` (check_winmmf_name), in words; empty when it can.
+inline std::string winmmf_name_problem(const object_name& name)
+{
+    const std::error_code ec = check_winmmf_name(name);
+    if (!ec) {
+        return {};
+    }
+    if (ec == errc::winmmf_name_not_ascii) {
+        return "it is not ASCII, and WinMMF passes names to the ANSI API, so a WinMMF peer's name with the same "
+               "text reaches the kernel as other characters and never meets this one";
+    }
+    if (ec == errc::winmmf_name_too_long) {
+        // What the peer asks for: the whole name (Local\x for a session's x), cut to 63 bytes.
+        const std::string peer = (name.scope() == name_scope::session ? std::string("Local\\")
+                                                                      : detail::utf::to_utf8_lossy(name.prefix())) +
+                                 detail::utf::to_utf8_lossy(name.object());
+        return "it is " + std::to_string(peer.size()) + " bytes, prefix included, and WinMMF cuts names to " +
+               std::to_string(winmmf_max_name_bytes) + " bytes (57 after Local\\, 56 after Global\\): a WinMMF peer " +
+               "asking for it opens " + peer.substr(0, winmmf_max_name_bytes);
+    }
+    return ec.message();
 }
 
 // ---- numbers ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // winmmf/detail/frame_core.hpp - the Win32 half of protocol/frame.hpp: a channel's section, its
 // writer role, its notification sibling and the wake-ups, shared by frame_writer and
 // frame_reader. Everything that decides who may write, and what a reader trusts, is here or in
-// the protocol header; docs/frames.md and docs/trust-model.md explain it.
+// the protocol header; docs/explanation/frames.md and docs/explanation/trust-model.md explain it.
 #pragma once
 
 #include <winmmf/acquire.hpp>
@@ -125,7 +125,9 @@ inline void wake_old_sibling(const object_name& channel, std::uint64_t old_nonce
     if (mapped_section::open(name, request, old) || old.layout().capacity < protocol::frame_layout::notify_block_size) {
         return;
     }
-    std::uint64_t mask = std::atomic_ref<std::uint64_t>(waiters_of(old)->waiting).load(std::memory_order_seq_cst);
+    // The notifier's seq_cst read of the Dekker pair (protocol/notify_state.hpp), after the new
+    // nonce's exchange and the bump.
+    std::uint64_t mask = protocol::waiters_to_signal(*waiters_of(old));
     while (mask != 0) {
         const auto slot = static_cast<std::uint32_t>(std::countr_zero(mask));
         mask &= mask - 1;
@@ -167,7 +169,7 @@ struct channel_core {
     owner_sid channel_owner{};
     bool has_channel_owner = false;
 
-    // The writer's side: the frame begun in place, and the token that tells its frame_slot from
+    // The writer's side: the frame begun in place, and the token that tells its writable_frame from
     // any other (0: none pending).
     std::uint64_t pending_sequence = 0;
     std::uint64_t pending_token = 0;
@@ -190,7 +192,7 @@ struct channel_core {
 
     writer_status writer_state() const noexcept
     {
-        const std::uint64_t w = view.writer_word().load(std::memory_order_acquire);
+        const std::uint64_t w = view.writer(); // acquire (protocol/frame.hpp)
         if (view.closed() || w == 0) {
             return writer_status::closed;
         }
@@ -229,7 +231,7 @@ struct channel_core {
     std::error_code attach_current_sibling() noexcept
     {
         // acquire: pairs with the writer's release of the nonce, made once the sibling exists.
-        const std::uint64_t nonce = view.sibling_nonce().load(std::memory_order_acquire);
+        const std::uint64_t nonce = view.sibling();
         if (nonce == waiters_nonce && (waiters.is_open() || nonce == 0)) {
             if (nonce == 0) {
                 sleep_refusal = make_error_code(errc::not_found);
@@ -280,7 +282,7 @@ struct channel_core {
     // when none was found before. Errors are only the ones attach_current_sibling reports.
     std::error_code follow_sibling() noexcept
     {
-        const std::uint64_t nonce = view.sibling_nonce().load(std::memory_order_acquire);
+        const std::uint64_t nonce = view.sibling(); // acquire, as above
         if (nonce != waiters_nonce || (!waiters.is_open() && sleep_refusal == errc::not_found)) {
             return attach_current_sibling();
         }
@@ -461,26 +463,35 @@ inline std::error_code make_core(mapped_section&& m, const protocol::frame_layou
     return {};
 }
 
-// The writer's channel: mapped, the writer role claimed, and a sibling of its own made and
-// published. Every step that fails leaves the channel as it was (the role is given back).
-inline std::error_code open_writer_channel(open_mode how, const name_ref& requested, const writer_options& options,
-                                           std::unique_ptr<channel_core>& out) noexcept
+// The channel under the caller's name mapped and wrapped in a core, before any role is taken.
+inline std::error_code map_core(open_mode how, const name_ref& requested, const writer_options& geometry,
+                                bool writable, const SECURITY_ATTRIBUTES* objects_sa, object_name& name,
+                                std::unique_ptr<channel_core>& out) noexcept
 {
-    object_name name;
     std::error_code ec = make_base_name(requested, name);
     if (ec) {
         return ec;
     }
     mapped_section m;
     protocol::frame_layout::channel_view view;
-    if ((ec = map_channel(how, name, options, true, m, view))) {
+    if ((ec = map_channel(how, name, geometry, writable, m, view))) {
         return ec;
     }
+    return make_core(std::move(m), view, objects_sa, out);
+}
+
+// The writer's channel: mapped, the writer role claimed, and a sibling of its own made and
+// published. Every step that fails leaves the channel as it was (the role is given back).
+inline std::error_code open_writer_channel(open_mode how, const name_ref& requested, const writer_options& options,
+                                           std::unique_ptr<channel_core>& out) noexcept
+{
     SECURITY_ATTRIBUTES* const notification = options.notification_security_attributes != nullptr
                                                   ? options.notification_security_attributes
                                                   : options.security_attributes;
+    object_name name;
     std::unique_ptr<channel_core> core;
-    if ((ec = make_core(std::move(m), view, notification, core))) {
+    std::error_code ec = map_core(how, requested, options, true, notification, name, core);
+    if (ec) {
         return ec;
     }
     std::uint64_t replaced = 0;
@@ -510,8 +521,9 @@ inline std::error_code open_writer_channel(open_mode how, const name_ref& reques
         return ec; // the core gives the role back
     }
     core->adopt_waiters(std::move(sibling), nonce, sibling_object, true);
-    // release: a reader that reads the nonce finds the sibling initialised.
-    const std::uint64_t old_nonce = core->view.sibling_nonce().exchange(nonce, std::memory_order_acq_rel);
+    // release: a reader that reads the nonce finds the sibling initialised (acq_rel exchange,
+    // protocol/frame.hpp's publish_sibling).
+    const std::uint64_t old_nonce = core->view.publish_sibling(nonce);
     core->view.set_closed(false);
     // After the nonce and before the old sibling's mask is read: a reader about to sleep on the
     // old sibling either sees this bump or is signalled below (the notification's Dekker pair).
@@ -526,18 +538,10 @@ inline std::error_code open_reader_channel(const name_ref& requested, const read
                                            std::unique_ptr<channel_core>& out) noexcept
 {
     object_name name;
-    std::error_code ec = make_base_name(requested, name);
-    if (ec) {
-        return ec;
-    }
-    mapped_section m;
-    protocol::frame_layout::channel_view view;
-    if ((ec = map_channel(open_mode::open_only, name, writer_options{}, options.access == access_mode::read_write, m,
-                          view))) {
-        return ec;
-    }
     std::unique_ptr<channel_core> core;
-    if ((ec = make_core(std::move(m), view, options.security_attributes, core))) {
+    std::error_code ec = map_core(open_mode::open_only, requested, writer_options{},
+                                  options.access == access_mode::read_write, options.security_attributes, name, core);
+    if (ec) {
         return ec;
     }
     core->has_channel_owner = !section_owner(name, core->channel_owner);

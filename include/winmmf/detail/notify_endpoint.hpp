@@ -6,7 +6,7 @@
 // WaitOnAddress does not work between processes, so a waiter sleeps on a named auto-reset event
 // of its own (one per waiter slot, 64 slots), announced in a bit mask next to the sequence. The
 // notifier signals exactly the announced waiters, all of them, and makes no system call when
-// the mask is empty. docs/frames.md walks through the races.
+// the mask is empty. docs/explanation/frames.md walks through the races.
 #pragma once
 
 #include <winmmf/acquire.hpp>
@@ -110,6 +110,7 @@ public:
     notify_endpoint(protocol::notify_state state, const object_name& prefix) noexcept : state_(state), prefix_(prefix)
     {
         for (auto& h : signal_handles_) {
+            // relaxed: before the endpoint is shared with any other thread.
             h.store(nullptr, std::memory_order_relaxed);
         }
     }
@@ -229,6 +230,7 @@ public:
         }
         const protocol::identity me = current_identity();
         for (std::uint32_t i = 0; i < protocol::max_waiters; ++i) {
+            // acquire: a hint that skips free slots without a liveness probe; try_claim decides.
             if (state_.slot_word(i).load(std::memory_order_acquire) == 0) {
                 continue;
             }
@@ -249,6 +251,7 @@ private:
     void drop_signal_handles() noexcept
     {
         for (auto& h : signal_handles_) {
+            // acq_rel: pairs with signal_handle's publishing exchange (process-local cache).
             if (HANDLE handle = h.exchange(nullptr, std::memory_order_acq_rel)) {
                 ::CloseHandle(handle);
             }
@@ -257,6 +260,7 @@ private:
 
     HANDLE signal_handle(std::uint32_t slot, std::error_code& ec) noexcept
     {
+        // acquire: pairs with the exchange below that published the cached handle (process-local).
         HANDLE h = signal_handles_[slot].load(std::memory_order_acquire);
         if (h != nullptr) {
             return h;
@@ -279,6 +283,8 @@ private:
             return nullptr;
         }
         HANDLE expected = nullptr;
+        // acq_rel: publishes our handle to the other threads of this process, or (acquire on
+        // failure) takes the one another thread cached first.
         if (!signal_handles_[slot].compare_exchange_strong(expected, opened, std::memory_order_acq_rel,
                                                           std::memory_order_acquire)) {
             ::CloseHandle(opened); // another thread cached it first
@@ -296,6 +302,7 @@ private:
         // may have died (a liveness probe each).
         for (int pass = 0; pass < 2; ++pass) {
             for (std::uint32_t i = 0; i < protocol::max_waiters; ++i) {
+                // acquire: a hint for the pass order only; try_claim's exchange decides.
                 const bool taken = state_.slot_word(i).load(std::memory_order_acquire) != 0;
                 if (taken != (pass == 1)) {
                     continue;
@@ -345,6 +352,7 @@ private:
         waiter_slot borrowed;
         waiter_slot* slot = nullptr;
         bool expected = false;
+        // acquire / release (below): a process-local try-lock on the object's own slot.
         if (own_slot_busy_.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
             if (!own_slot_) {
                 if ((ec = claim_slot(own_slot_))) {

@@ -12,7 +12,7 @@
 //   object owners       who owns an existing object, compared with who owns the objects this
 //                       process creates: how a takeover refuses a section a co-tenant created
 //                       first under our name, and how derived objects are verified
-//   random_nonce()      unpredictable names for derived objects (docs/trust-model.md)
+//   random_nonce()      unpredictable names for derived objects (docs/explanation/trust-model.md)
 #pragma once
 
 #include <winmmf/detail/process.hpp>

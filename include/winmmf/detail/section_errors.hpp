@@ -1,4 +1,4 @@
-// winmmf/detail/section_errors.hpp - the Win32 half of win32_errors.hpp: gathers the facts a
+// winmmf/detail/section_errors.hpp - the Win32 half of protocol/win32_rules.hpp: gathers the facts a
 // failed CreateFileMappingW / OpenFileMappingW leaves behind (which namespace, which
 // privileges, whether the name exists) and asks the pure rules what the caller should get.
 // Also the large-page plumbing that mapping.hpp's establish() uses.
@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
 namespace winmmf::detail {
 
@@ -102,6 +103,7 @@ inline std::string not_found_hint(const object_name& searched)
 
 // ---- errors that name their object ---------------------------------------------------------
 
+#if WINMMF_EXCEPTIONS
 // The one way a throwing overload reports: what was attempted, on which object, and what the
 // caller most likely got wrong - for a not_found, where else the name exists (Local\ and
 // Global\ are the usual mix-up); for a lock wait that ran out, why it was refused last.
@@ -136,6 +138,23 @@ void throw_if_failed(const std::error_code& ec, std::string_view what, const Nam
         throw_named(ec, what, name);
     }
 }
+
+// The throwing form of a call, from its std::error_code& form: `call(ec)`'s result, or the
+// exception throw_named makes of its error. Every throwing overload of the library is this.
+template <class Name, class Call>
+auto or_throw(std::string_view what, const Name& name, Call&& call)
+{
+    std::error_code ec;
+    if constexpr (std::is_void_v<decltype(call(ec))>) {
+        call(ec);
+        throw_if_failed(ec, what, name);
+    } else {
+        auto result = call(ec);
+        throw_if_failed(ec, what, name);
+        return result;
+    }
+}
+#endif // WINMMF_EXCEPTIONS
 
 // ---- large pages ---------------------------------------------------------------------------
 

@@ -191,13 +191,13 @@ inline std::string token_user_sid(std::error_code& ec) noexcept
         return {};
     }
     const unique_local<wchar_t> owned(text);
-    try {
+    WINMMF_TRY {
         std::string sid;
         for (const wchar_t* p = owned.get(); *p != L'\0'; ++p) {
             sid += static_cast<char>(*p); // a SID string is ASCII: S, digits and dashes
         }
         return sid;
-    } catch (...) {
+    } WINMMF_CATCH(...) {
         ec = std::make_error_code(std::errc::not_enough_memory);
         return {};
     }

@@ -140,21 +140,57 @@ inline void append_utf8(char32_t c, std::string& out)
     }
 }
 
+// Calls `emit` with each scalar of `s`; a malformed unit becomes U+FFFD instead of failing.
+template <class CharT, class Emit>
+void for_each_scalar_lossy(std::basic_string_view<CharT> s, Emit emit)
+{
+    for (std::size_t pos = 0; pos < s.size();) {
+        const std::size_t before = pos;
+        char32_t c = decode(s, pos);
+        if (c == invalid) {
+            c = 0xFFFD;
+            pos = before + 1;
+        }
+        emit(c);
+    }
+}
+
 // For messages and logs only: malformed units become U+FFFD instead of failing.
 template <class Char16>
 std::string to_utf8_lossy(std::basic_string_view<Char16> s)
 {
     std::string out;
     out.reserve(s.size());
-    for (std::size_t pos = 0; pos < s.size();) {
-        const std::size_t before = pos;
-        char32_t c = decode_utf16(s, pos);
+    for_each_scalar_lossy(s, [&](char32_t c) { append_utf8(c, out); });
+    return out;
+}
+
+// UTF-8 to UTF-16 (wchar_t on Windows), appended to `out`. Strict: false at the first malformed
+// sequence, with `out` holding what came before it.
+template <class Char16>
+bool append_utf16(std::string_view utf8, std::basic_string<Char16>& out)
+{
+    for (std::size_t pos = 0; pos < utf8.size();) {
+        const char32_t c = decode_utf8(utf8, pos);
         if (c == invalid) {
-            c = 0xFFFD;
-            pos = before + 1;
+            return false;
         }
-        append_utf8(c, out);
+        Char16 units[2];
+        out.append(units, static_cast<std::size_t>(encode_utf16(c, units) - units));
     }
+    return true;
+}
+
+// For console output and messages: malformed bytes become U+FFFD instead of failing.
+template <class Char16>
+std::basic_string<Char16> to_utf16_lossy(std::string_view utf8)
+{
+    std::basic_string<Char16> out;
+    out.reserve(utf8.size());
+    for_each_scalar_lossy(utf8, [&](char32_t c) {
+        Char16 units[2];
+        out.append(units, static_cast<std::size_t>(encode_utf16(c, units) - units));
+    });
     return out;
 }
 

@@ -3,16 +3,18 @@
 #pragma once
 
 #if !defined(_WIN32)
-#error "winmmf/detail/win32.hpp is Windows-only; the platform-independent headers are error.hpp, name.hpp, page.hpp, lock_word.hpp and acquire.hpp"
+#error "winmmf/detail/win32.hpp is Windows-only; the platform-independent headers are winmmf/protocol/*.hpp and error.hpp, acquire.hpp, frame_types.hpp, large_pages.hpp, privilege_state.hpp"
 #endif
 
 // Keep <windows.h> from defining min/max and from dragging in winsock.h (which would clash
 // with a later <winsock2.h> in the user's code), without leaking these macros to the user.
+// Lean holds for the whole translation unit (<windows.h> is included once): define
+// WINMMF_NO_WIN32_LEAN_AND_MEAN, or include <windows.h> first, for the full header.
 #if !defined(NOMINMAX)
 #define NOMINMAX
 #define WINMMF_DEFINED_NOMINMAX
 #endif
-#if !defined(WIN32_LEAN_AND_MEAN)
+#if !defined(WIN32_LEAN_AND_MEAN) && !defined(WINMMF_NO_WIN32_LEAN_AND_MEAN)
 #define WIN32_LEAN_AND_MEAN
 #define WINMMF_DEFINED_WIN32_LEAN_AND_MEAN
 #endif

@@ -1,9 +1,11 @@
 // winmmf/protocol/frame.hpp - the frame channel's shared layout and its sequence-lock protocol.
+// Win32 shell: winmmf/detail/frame_core.hpp
 //
 // Platform-independent: fixed-width structures in shared memory, the size arithmetic, and the
-// few atomic steps by which one writer publishes frames that any number of readers take. The
-// Windows half (mappings, events, the writer claim) is frame_channel.hpp; this half is what
-// the native ThreadSanitizer build exercises. docs/frames.md explains the design.
+// few atomic steps by which one writer publishes frames that any number of readers take, over
+// memory M (std::atomic_ref and memcpy in the library, rl::atomic in the Relacy model;
+// protocol/atomic_word.hpp). The Windows half (mappings, events, the writer claim) is detail/frame_core.hpp; this half is what
+// the native ThreadSanitizer build exercises. docs/explanation/frames.md explains the design.
 //
 // Layout of a channel mapping (offsets from the start of the view), version 3:
 //
@@ -35,6 +37,7 @@
 // woken.
 #pragma once
 
+#include <winmmf/protocol/atomic_word.hpp>
 #include <winmmf/protocol/notify_state.hpp>
 #include <winmmf/error.hpp>
 #include <winmmf/frame_types.hpp>
@@ -193,15 +196,16 @@ constexpr errc compute_geometry(std::uint64_t max_frame_size, std::uint32_t slot
 // this copy, and only this copy is used afterwards: a process that may write the header can
 // change it at any moment, and a value checked in shared memory and then read again there is a
 // value nobody checked.
-inline channel_header snapshot_header(const std::byte* base) noexcept
+template <class M = mapped_memory>
+channel_header snapshot_header(const std::byte* base) noexcept
 {
     const auto& shared = *reinterpret_cast<const channel_header*>(base);
     channel_header h{};
-    h.slot_count = protocol::load_once(shared.slot_count);
-    h.max_frame_size = protocol::load_once(shared.max_frame_size);
-    h.slot_stride = protocol::load_once(shared.slot_stride);
-    h.data_offset = protocol::load_once(shared.data_offset);
-    h.total_size = protocol::load_once(shared.total_size);
+    h.slot_count = protocol::load_once<M>(shared.slot_count);
+    h.max_frame_size = protocol::load_once<M>(shared.max_frame_size);
+    h.slot_stride = protocol::load_once<M>(shared.slot_stride);
+    h.data_offset = protocol::load_once<M>(shared.data_offset);
+    h.total_size = protocol::load_once<M>(shared.total_size);
     return h;
 }
 
@@ -229,52 +233,64 @@ constexpr errc check_geometry(const channel_header& h, std::uint64_t view_size, 
     return errc{};
 }
 
-// Copies that may race with the other side of the sequence lock. In hardware this is an
-// ordinary memcpy: the stamps and fences around it decide whether the bytes are kept. Under
-// ThreadSanitizer the bytes move as relaxed atomics instead, so that the tool reports real
-// races (a missing fence, an unguarded field) rather than the one the protocol allows.
-#if defined(__SANITIZE_THREAD__)
-#define WINMMF_SEQLOCK_ATOMIC_COPY 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define WINMMF_SEQLOCK_ATOMIC_COPY 1
-#endif
-#endif
+// Copies that may race with the other side of the sequence lock (protocol/atomic_word.hpp): a
+// memcpy in hardware, relaxed atomics under ThreadSanitizer, relaxed rl::atomic in the model.
+using protocol::racy_copy;
 
-inline void racy_copy(void* dst, const void* src, std::size_t n) noexcept
+// ---- orders ------------------------------------------------------------------------------------
+//
+// The per-slot sequence lock (Boehm, "Can seqlocks get along with programming language memory
+// models?", 2012): the writer makes the stamp odd, fences (release), writes the bytes, and
+// stores the even stamp (release); a reader loads the stamp (acquire), copies, fences
+// (acquire) and loads the stamp again. The bytes are copied with racy_copy, so a reader that
+// overlapped a write may copy a torn frame, and the second stamp load then tells it so: if it
+// read any byte of the new frame, the writer's release fence (before that byte) synchronises
+// with the reader's acquire fence (after it), so the odd stamp is visible to the second load.
+// These are the orders a model's mutation checks weaken (protocol/atomic_word.hpp;
+// tests/relacy/frame_model.cpp).
+inline constexpr std::memory_order begin_fence =
+    order_unless_mutant(std::memory_order_release, "frame_begin_fence_dropped", std::memory_order_relaxed);
+inline constexpr std::memory_order validate_fence =
+    order_unless_mutant(std::memory_order_acquire, "frame_validate_fence_dropped", std::memory_order_relaxed);
+// The even stamp's release and the published sequence's release each publish a complete frame
+// to a reader (locate() reads `published` with acquire before the stamp with acquire, and either
+// pair alone orders the frame's bytes before the reader's copy): the models show that weakening
+// one pair alone is not a failure, so the mutation checks weaken both halves of both pairs.
+inline constexpr std::memory_order stamp_publish =
+    order_unless_mutant(std::memory_order_release, "frame_commit_release_dropped", std::memory_order_relaxed);
+inline constexpr std::memory_order published_store =
+    order_unless_mutant(std::memory_order_release, "frame_commit_release_dropped", std::memory_order_relaxed);
+inline constexpr std::memory_order stamp_observe =
+    order_unless_mutant(std::memory_order_acquire, "frame_observe_acquire_dropped", std::memory_order_relaxed);
+inline constexpr std::memory_order published_observe =
+    order_unless_mutant(std::memory_order_acquire, "frame_observe_acquire_dropped", std::memory_order_relaxed);
+
+// A fence of order `Mo`, or none for relaxed (which is what a mutation that drops one leaves).
+template <class M, std::memory_order Mo>
+void fence() noexcept
 {
-#if defined(WINMMF_SEQLOCK_ATOMIC_COPY)
-    auto* d = static_cast<unsigned char*>(dst);
-    auto* s = static_cast<unsigned char*>(const_cast<void*>(src));
-    for (std::size_t i = 0; i < n; ++i) {
-        std::atomic_ref<unsigned char>(d[i]).store(
-            std::atomic_ref<unsigned char>(s[i]).load(std::memory_order_relaxed),
-            std::memory_order_relaxed);
+    if constexpr (Mo != std::memory_order_relaxed) {
+        M::fence(Mo);
     }
-#else
-    if (n != 0) {
-        std::memcpy(dst, src, n);
-    }
-#endif
 }
 
 // A view onto one channel's shared memory; copyable, no ownership.
-class channel_view {
+template <class M = mapped_memory>
+class basic_channel_view {
 public:
-    channel_view() noexcept = default;
+    using word64 = word_t<M, std::uint64_t>;
+
+    basic_channel_view() noexcept = default;
 
     // The creator (or an opener finishing a dead creator's work), between the handshake's
     // begin_creation and publish_ready: writes the geometry and empties the control block and
     // the slot records. The handshake's release publishes it.
-    static channel_view initialize(std::byte* base, const geometry& g) noexcept
+    static basic_channel_view initialize(std::byte* base, const geometry& g) noexcept
     {
         auto* h = reinterpret_cast<channel_header*>(base);
-        const auto put32 = [](std::uint32_t& w, std::uint32_t v) {
-            std::atomic_ref<std::uint32_t>(w).store(v, std::memory_order_relaxed);
-        };
-        const auto put64 = [](std::uint64_t& w, std::uint64_t v) {
-            std::atomic_ref<std::uint64_t>(w).store(v, std::memory_order_relaxed);
-        };
+        // relaxed: the handshake's publish_ready (release) publishes all of it.
+        const auto put32 = [](std::uint32_t& w, std::uint32_t v) { M::word(w).store(v, std::memory_order_relaxed); };
+        const auto put64 = [](std::uint64_t& w, std::uint64_t v) { M::word(w).store(v, std::memory_order_relaxed); };
         put32(h->slot_count, g.slot_count);
         put64(h->max_frame_size, g.max_frame_size);
         put64(h->slot_stride, g.slot_stride);
@@ -291,21 +307,21 @@ public:
         for (std::uint32_t i = 0; i < g.slot_count; ++i) {
             put64(records[i].stamp, 0);
         }
-        return channel_view(base, g);
+        return basic_channel_view(base, g);
     }
 
     // An opener, once the handshake says the header is ready: snapshots and checks the geometry.
-    static errc attach(std::byte* base, std::uint64_t view_size, channel_view& out) noexcept
+    static errc attach(std::byte* base, std::uint64_t view_size, basic_channel_view& out) noexcept
     {
         out = {};
         if (view_size < records_offset) {
             return errc::wrong_layout;
         }
         geometry g;
-        if (const errc e = check_geometry(snapshot_header(base), view_size, g); e != errc{}) {
+        if (const errc e = check_geometry(snapshot_header<M>(base), view_size, g); e != errc{}) {
             return e;
         }
-        out = channel_view(base, g);
+        out = basic_channel_view(base, g);
         return errc{};
     }
 
@@ -313,32 +329,40 @@ public:
     const geometry& shape() const noexcept { return geometry_; }
     // The channel's half of its notification: the sequence readers sleep on. `waiters` is the
     // sibling's block, or null where it is not mapped (the state then cannot announce anyone).
-    protocol::notify_state notify(protocol::waiter_block* waiters) const noexcept
+    protocol::basic_notify_state<M> notify(protocol::waiter_block* waiters) const noexcept
     {
-        return protocol::notify_state(&control()->notify_sequence, waiters);
+        return protocol::basic_notify_state<M>(&control()->notify_sequence, waiters);
     }
+    // acquire: pairs with the release half of the writer's bump (notify_state.hpp).
     std::uint64_t notify_sequence() const noexcept
     {
-        return std::atomic_ref<std::uint64_t>(control()->notify_sequence).load(std::memory_order_acquire);
+        return M::word(control()->notify_sequence).load(std::memory_order_acquire);
     }
-    std::atomic_ref<std::uint64_t> writer_word() const noexcept
+    // The writer role's claim word (protocol/identity.hpp's try_claim / release_claim order it).
+    word64 writer_word() const noexcept { return M::word(control()->writer); }
+    // The writer's identity as it is now, for liveness checks. acquire: pairs with try_claim's
+    // acq_rel exchange; a reader only judges the process it names.
+    std::uint64_t writer() const noexcept { return writer_word().load(std::memory_order_acquire); }
+    // The current writer's sibling nonce (0: no writer has published one). acquire: pairs with
+    // publish_sibling's release, so a reader that sees the nonce finds the sibling made.
+    std::uint64_t sibling() const noexcept { return M::word(control()->sibling).load(std::memory_order_acquire); }
+    // The writer, once its sibling is initialised: returns the previous writer's nonce. acq_rel:
+    // the release half pairs with sibling()'s acquire; the acquire half makes the previous
+    // writer's sibling (whose waiters we wake) visible to us.
+    std::uint64_t publish_sibling(std::uint64_t nonce) const noexcept
     {
-        return std::atomic_ref<std::uint64_t>(control()->writer);
-    }
-    // The current writer's sibling nonce (0: no writer has published one).
-    std::atomic_ref<std::uint64_t> sibling_nonce() const noexcept
-    {
-        return std::atomic_ref<std::uint64_t>(control()->sibling);
+        return M::word(control()->sibling).exchange(nonce, std::memory_order_acq_rel);
     }
 
-    std::uint64_t published() const noexcept { return published_ref().load(std::memory_order_acquire); }
-    bool closed() const noexcept
-    {
-        return std::atomic_ref<std::uint32_t>(control()->closed).load(std::memory_order_acquire) != 0;
-    }
+    // acquire (published_observe): pairs with commit's release store, so the frame it names is
+    // complete for us.
+    std::uint64_t published() const noexcept { return published_ref().load(published_observe); }
+    // acquire: pairs with set_closed's release (end of stream after the last frame).
+    bool closed() const noexcept { return M::word(control()->closed).load(std::memory_order_acquire) != 0; }
     void set_closed(bool closed) const noexcept
     {
-        std::atomic_ref<std::uint32_t>(control()->closed).store(closed ? 1u : 0u, std::memory_order_release);
+        // release: every frame published before closing is visible to a reader that sees it.
+        M::word(control()->closed).store(closed ? 1u : 0u, std::memory_order_release);
     }
 
     std::uint32_t slot_of(std::uint64_t sequence) const noexcept
@@ -349,10 +373,7 @@ public:
     {
         return base_ + geometry_.data_offset + geometry_.slot_stride * slot;
     }
-    std::atomic_ref<std::uint64_t> stamp(std::uint32_t slot) const noexcept
-    {
-        return std::atomic_ref<std::uint64_t>(record(slot)->stamp);
-    }
+    word64 stamp(std::uint32_t slot) const noexcept { return M::word(record(slot)->stamp); }
 
     // ---- the writer (only the process holding the writer claim calls these) -------------
 
@@ -361,8 +382,11 @@ public:
     std::span<std::byte> begin_write(std::uint64_t sequence) const noexcept
     {
         const std::uint32_t slot = slot_of(sequence);
+        // relaxed: the fence after it orders it before every byte written (begin_fence).
         stamp(slot).store(2 * sequence + 1, std::memory_order_relaxed);
-        std::atomic_thread_fence(std::memory_order_release);
+        // release (begin_fence): pairs with a reader's acquire fence in still_valid; a reader
+        // that copied any byte written after it sees the odd stamp on its second load.
+        fence<M, begin_fence>();
         return {payload(slot), static_cast<std::size_t>(geometry_.max_frame_size)};
     }
 
@@ -381,11 +405,16 @@ public:
         fields.height = meta.height;
         fields.stride = meta.stride;
         fields.format = static_cast<std::uint32_t>(meta.format);
-        racy_copy(reinterpret_cast<std::byte*>(record(slot)) + offsetof(slot_record, size),
-                  reinterpret_cast<const std::byte*>(&fields) + offsetof(slot_record, size),
-                  sizeof(slot_record) - offsetof(slot_record, size));
-        stamp(slot).store(2 * sequence, std::memory_order_release);
-        published_ref().store(sequence, std::memory_order_release);
+        M::racy_copy(reinterpret_cast<std::byte*>(record(slot)) + offsetof(slot_record, size),
+                     reinterpret_cast<const std::byte*>(&fields) + offsetof(slot_record, size),
+                     sizeof(slot_record) - offsetof(slot_record, size));
+        // release (stamp_publish): pairs with locate's acquire load of the stamp; the bytes and
+        // the metadata are complete for a reader that sees the even stamp. (locate reads
+        // `published` first, whose pair below publishes the same; either pair alone suffices.)
+        stamp(slot).store(2 * sequence, stamp_publish);
+        // release (published_store): pairs with published()'s acquire; the stamp store above is
+        // before it, so a reader that sees `sequence` finds its slot stamped 2 * sequence or later.
+        published_ref().store(sequence, published_store);
     }
 
     // Writes a whole frame: begin_write, copy, commit.
@@ -393,7 +422,7 @@ public:
                const frame_meta& meta) const noexcept
     {
         const std::span<std::byte> slot = begin_write(sequence);
-        racy_copy(slot.data(), frame.data(), frame.size());
+        M::racy_copy(slot.data(), frame.data(), frame.size());
         commit(sequence, frame.size(), publish_time, meta);
     }
 
@@ -425,7 +454,7 @@ public:
             if (info.size > out.size()) {
                 return read_status::too_small;
             }
-            racy_copy(out.data(), payload(slot), info.size);
+            M::racy_copy(out.data(), payload(slot), info.size);
             if (still_valid(slot, expected_stamp)) {
                 return read_status::frame;
             }
@@ -455,12 +484,15 @@ public:
     // from it in between belong to one complete frame.
     bool still_valid(std::uint32_t slot, std::uint64_t expected_stamp) const noexcept
     {
-        std::atomic_thread_fence(std::memory_order_acquire);
+        // acquire (validate_fence): pairs with begin_write's release fence; the copies before it
+        // are ordered before the stamp load after it.
+        fence<M, validate_fence>();
+        // relaxed: the fence above gives it the acquire it needs.
         return stamp(slot).load(std::memory_order_relaxed) == expected_stamp;
     }
 
 private:
-    channel_view(std::byte* base, const geometry& g) noexcept : base_(base), geometry_(g) {}
+    basic_channel_view(std::byte* base, const geometry& g) noexcept : base_(base), geometry_(g) {}
 
     channel_control* control() const noexcept
     {
@@ -470,10 +502,7 @@ private:
     {
         return reinterpret_cast<slot_record*>(base_ + records_offset) + slot;
     }
-    std::atomic_ref<std::uint64_t> published_ref() const noexcept
-    {
-        return std::atomic_ref<std::uint64_t>(control()->published);
-    }
+    word64 published_ref() const noexcept { return M::word(control()->published); }
 
     enum class locate_status : std::uint8_t { found, none, moved };
 
@@ -487,11 +516,12 @@ private:
         }
         slot = slot_of(newest);
         expected_stamp = 2 * newest;
-        if (stamp(slot).load(std::memory_order_acquire) != expected_stamp) {
+        // acquire (stamp_observe): pairs with commit's release store of the even stamp.
+        if (stamp(slot).load(stamp_observe) != expected_stamp) {
             return locate_status::moved; // already being rewritten: a newer frame is published
         }
         slot_record fields{};
-        racy_copy(reinterpret_cast<std::byte*>(&fields) + offsetof(slot_record, size),
+        M::racy_copy(reinterpret_cast<std::byte*>(&fields) + offsetof(slot_record, size),
                   reinterpret_cast<const std::byte*>(record(slot)) + offsetof(slot_record, size),
                   sizeof(slot_record) - offsetof(slot_record, size));
         if (!still_valid(slot, expected_stamp)) {
@@ -517,6 +547,9 @@ private:
     std::byte* base_ = nullptr;
     geometry geometry_{};
 };
+
+// The library's view (std::atomic_ref over the mapping, memcpy).
+using channel_view = basic_channel_view<mapped_memory>;
 
 } // namespace frame_layout
 } // namespace winmmf::protocol

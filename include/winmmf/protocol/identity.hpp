@@ -1,13 +1,16 @@
 // winmmf/protocol/identity.hpp - who holds something in shared memory, and when that holder is
 // certainly gone.
+// Win32 shell: winmmf/detail/process.hpp
 //
-// Platform-independent (unstable internals: see docs/trust-model.md). Every role a process can
+// Platform-independent (unstable internals: see docs/explanation/trust-model.md). Every role a process can
 // hold in a mapping - a robust lock, a frame channel's writer role, a notification's waiter slot,
 // an initialisation in progress - is recorded as the holder's identity: its process id and a tag
 // of its creation time. Nothing else is trusted to say whether the holder lives: no named object
 // (which anybody may pre-create, re-create or keep open), only the kernel's own answer about the
 // process, judged here by a pure rule.
 #pragma once
+
+#include <winmmf/protocol/atomic_word.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -109,9 +112,9 @@ enum class claim_outcome : std::uint8_t {
 };
 
 // `alive(identity)`: false only when the holder is certainly gone (the platform's probe).
-template <class Alive>
-claim_outcome try_claim(std::atomic_ref<std::uint64_t> word, identity me, Alive&& alive,
-                        std::uint64_t& replaced) noexcept
+// The word: std::atomic_ref over the mapping in the library; any atomic_word in a model.
+template <class Alive, atomic_word<std::uint64_t> W = std::atomic_ref<std::uint64_t>>
+claim_outcome try_claim(W word, identity me, Alive&& alive, std::uint64_t& replaced) noexcept
 {
     const std::uint64_t mine = pack(me);
     std::uint64_t current = word.load(std::memory_order_acquire); // pairs with release below
@@ -138,7 +141,8 @@ claim_outcome try_claim(std::atomic_ref<std::uint64_t> word, identity me, Alive&
 
 // Gives the role back if the word still names `me`; false if it did not (a stray write, or a
 // misjudged liveness took it away).
-inline bool release_claim(std::atomic_ref<std::uint64_t> word, identity me) noexcept
+template <atomic_word<std::uint64_t> W = std::atomic_ref<std::uint64_t>>
+bool release_claim(W word, identity me) noexcept
 {
     std::uint64_t expected = pack(me);
     // release: everything the holder wrote is visible to the next claimer (pairs with try_claim).

@@ -1,13 +1,16 @@
-// winmmf/lock_word.hpp - the WinMMF lock word and its compare-exchange state machine.
+// winmmf/protocol/lock_word.hpp - the WinMMF lock word and its compare-exchange state machine.
+// Win32 shell: winmmf/lock.hpp
 //
-// Platform-independent: a std::atomic_ref over 4 bytes, nothing else. This is the code that
+// Platform-independent: an atomic word over 4 bytes (std::atomic_ref in the library, rl::atomic in
+// the Relacy model; protocol/atomic_word.hpp), nothing else. This is the code that
 // ThreadSanitizer, the fork-based stress test and the fuzzer exercise natively on Linux, and
 // the same code the Windows build runs. The protocol is the Rust crate WinMMF's, bit for bit
-// (see docs/design.md and shared/winmmf-lock-layout.md): a WinMMF process sees our locks and
+// (see docs/reference/winmmf-protocol.md and docs/explanation/design.md): a WinMMF process sees our locks and
 // we see its locks.
 #pragma once
 
 #include <winmmf/error.hpp>
+#include <winmmf/protocol/atomic_word.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -72,81 +75,68 @@ static_assert(channel_layout_marker != uninitialized_value);
 static_assert(notify_layout_marker != uninitialized_value);
 static_assert(channel_notify_marker != uninitialized_value);
 
-// Why an operation must not proceed from state `w`; errc{} when it may.
-constexpr errc refusal_for_read_lock(word_type w) noexcept
+// The four operations of the protocol table (docs/reference/winmmf-protocol.md).
+enum class operation : std::uint8_t { read_lock, read_unlock, write_lock, write_unlock };
+
+namespace detail {
+
+// Why `op` must not proceed from a word in state `s`, the protocol table row by row; errc{} when it
+// may. A full reader count (the one read_locked word lock_read refuses) is checked apart.
+constexpr errc refusal(operation op, state s) noexcept
 {
-    switch (classify(w)) {
-    case state::free:
-        return errc{};
-    case state::read_locked:
-        return reader_count(w) == max_readers ? errc::max_readers : errc{};
-    case state::write_locked:
-        return errc::write_locked;
+    switch (s) {
     case state::uninitialized:
         return errc::uninitialized;
     case state::foreign:
         return errc::wrong_lock_policy;
     case state::corrupt:
-        break;
+        return errc::corrupt_lock_word;
+    case state::free:
+        return op == operation::read_lock || op == operation::write_lock ? errc{} : errc::lock_violation;
+    case state::read_locked:
+        return op == operation::write_lock     ? errc::read_locked
+               : op == operation::write_unlock ? errc::lock_violation
+                                               : errc{};
+    case state::write_locked:
+        return op == operation::write_unlock ? errc{} : errc::write_locked;
     }
     return errc::corrupt_lock_word;
 }
 
-constexpr errc refusal_for_read_unlock(word_type w) noexcept
-{
-    switch (classify(w)) {
-    case state::read_locked:
-        return errc{};
-    case state::free:
-        return errc::lock_violation;
-    case state::write_locked:
-        return errc::write_locked;
-    case state::uninitialized:
-        return errc::uninitialized;
-    case state::foreign:
-        return errc::wrong_lock_policy;
-    case state::corrupt:
-        break;
-    }
-    return errc::corrupt_lock_word;
-}
+} // namespace detail
 
-constexpr errc refusal_for_write_lock(word_type w) noexcept
+// Why an operation must not proceed from word `w`; errc{} when it may.
+constexpr errc refusal_for(operation op, word_type w) noexcept
 {
-    switch (classify(w)) {
-    case state::free:
-        return errc{};
-    case state::read_locked:
-        return errc::read_locked;
-    case state::write_locked:
-        return errc::write_locked;
-    case state::uninitialized:
-        return errc::uninitialized;
-    case state::foreign:
-        return errc::wrong_lock_policy;
-    case state::corrupt:
-        break;
+    if (op == operation::read_lock && classify(w) == state::read_locked && reader_count(w) == max_readers) {
+        return errc::max_readers;
     }
-    return errc::corrupt_lock_word;
+    return detail::refusal(op, classify(w));
 }
+constexpr errc refusal_for_read_lock(word_type w) noexcept { return refusal_for(operation::read_lock, w); }
+constexpr errc refusal_for_read_unlock(word_type w) noexcept { return refusal_for(operation::read_unlock, w); }
+constexpr errc refusal_for_write_lock(word_type w) noexcept { return refusal_for(operation::write_lock, w); }
+constexpr errc refusal_for_write_unlock(word_type w) noexcept { return refusal_for(operation::write_unlock, w); }
 
-constexpr errc refusal_for_write_unlock(word_type w) noexcept
-{
-    switch (classify(w)) {
-    case state::write_locked:
-        return errc{};
-    case state::free:
-    case state::read_locked:
-        return errc::lock_violation;
-    case state::uninitialized:
-        return errc::uninitialized;
-    case state::foreign:
-        return errc::wrong_lock_policy;
-    case state::corrupt:
-        break;
-    }
-    return errc::corrupt_lock_word;
-}
+// ---- orders ------------------------------------------------------------------------------------
+//
+// WinMMF's exchanges are AcqRel on success and Acquire on failure, for every operation; ours are
+// the same values, named so that a model's mutation check (protocol/atomic_word.hpp) can weaken
+// one. What each pairs with (docs/explanation/memory-model.md; model tests/relacy/lock_word_model.cpp):
+//   lock success, acquire half: reads the release of the previous holder's unlock, so the
+//     previous critical section happens before ours;
+//   unlock success, release half: published to the next locker's acquire; a reader's unlock
+//     also releases, so a writer that follows it sees the reads done (no write-after-read race);
+//   the other halves (release on lock, acquire on unlock) are WinMMF's and order nothing a
+//     critical section relies on;
+//   failure, acquire: WinMMF's; a refused call reads no shared data, so nothing depends on it.
+inline constexpr std::memory_order lock_success =
+    order_unless_mutant(std::memory_order_acq_rel, "lock_word_lock_acquire_dropped", std::memory_order_release);
+inline constexpr std::memory_order lock_failure =
+    order_unless_mutant(std::memory_order_acquire, "lock_word_lock_acquire_dropped", std::memory_order_relaxed);
+inline constexpr std::memory_order unlock_success =
+    order_unless_mutant(std::memory_order_acq_rel, "lock_word_unlock_release_dropped", std::memory_order_acquire);
+inline constexpr std::memory_order unlock_failure = std::memory_order_acquire;
 
 namespace detail {
 
@@ -163,17 +153,18 @@ namespace detail {
 // WinMMF also issues a SeqCst fence after each successful exchange; we do not. Acquire on
 // locking and release on unlocking already order the data accesses of one critical section
 // before the next (that is all a mutex promises), the fence orders nothing another process can
-// observe, and it cost half of an uncontended lock/unlock (docs/benchmarks.md).
-template <class Refusal, class Next>
-errc transition(std::atomic_ref<word_type> word, word_type likely, Refusal refusal, Next next) noexcept
+// observe, and it cost half of an uncontended lock/unlock (docs/explanation/benchmarks.md).
+template <std::memory_order Success, std::memory_order Failure, class W, class Refusal, class Next>
+errc transition(W word, word_type likely, Refusal refusal, Next next) noexcept
 {
     word_type current = likely;
     for (;;) {
         if (const errc why = refusal(current); why != errc{}) {
             return why;
         }
-        if (word.compare_exchange_weak(current, next(current), std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
+        // Success / Failure: the caller's constants above (lock or unlock), template arguments so
+        // that the compiler sees exactly the constants it saw before the orders were named.
+        if (word.compare_exchange_weak(current, next(current), Success, Failure)) {
             return errc{};
         }
     }
@@ -181,40 +172,77 @@ errc transition(std::atomic_ref<word_type> word, word_type likely, Refusal refus
 
 } // namespace detail
 
-inline errc try_lock_read(std::atomic_ref<word_type> word) noexcept
+// The word type: std::atomic_ref over the mapping in the library; any atomic_word in a model.
+template <atomic_word<word_type> W = std::atomic_ref<word_type>>
+errc try_lock_read(W word) noexcept
 {
-    return detail::transition(word, 0, refusal_for_read_lock, [](word_type w) { return w + 1; });
+    return detail::transition<lock_success, lock_failure>(word, 0, refusal_for_read_lock,
+                              [](word_type w) { return w + 1; });
 }
 
-inline errc unlock_read(std::atomic_ref<word_type> word) noexcept
+template <atomic_word<word_type> W = std::atomic_ref<word_type>>
+errc unlock_read(W word) noexcept
 {
-    return detail::transition(word, 1, refusal_for_read_unlock, [](word_type w) { return w - 1; });
+    return detail::transition<unlock_success, unlock_failure>(word, 1, refusal_for_read_unlock,
+                              [](word_type w) { return w - 1; });
 }
 
-inline errc try_lock_write(std::atomic_ref<word_type> word) noexcept
+template <atomic_word<word_type> W = std::atomic_ref<word_type>>
+errc try_lock_write(W word) noexcept
 {
-    return detail::transition(word, 0, refusal_for_write_lock,
+    return detail::transition<lock_success, lock_failure>(word, 0, refusal_for_write_lock,
                               [](word_type w) { return w | write_lock_mask; });
 }
 
-inline errc unlock_write(std::atomic_ref<word_type> word) noexcept
+template <atomic_word<word_type> W = std::atomic_ref<word_type>>
+errc unlock_write(W word) noexcept
 {
-    return detail::transition(word, write_lock_mask, refusal_for_write_unlock,
+    return detail::transition<unlock_success, unlock_failure>(word, write_lock_mask, refusal_for_write_unlock,
                               [](word_type w) { return w & ~write_lock_mask; });
 }
 
 // WinMMF's creation sequence on a freshly created (kernel zero-filled) section: mark the word
 // uninitialized, then publish it as free. Fails only if another process wrote the word in
 // between, which a correct peer never does on a section it did not create.
-inline errc initialize(std::atomic_ref<word_type> word) noexcept
+template <atomic_word<word_type> W = std::atomic_ref<word_type>>
+errc initialize(W word) noexcept
 {
+    // release: WinMMF's. Nothing was written before it; the exchange below publishes.
     word.store(uninitialized_value, std::memory_order_release);
     word_type expected = uninitialized_value;
-    if (!word.compare_exchange_strong(expected, 0, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
+    // acq_rel: the release half publishes the free word (and the kernel's zeros behind it) to the
+    // first locker's acquire; acquire on failure is WinMMF's.
+    if (!word.compare_exchange_strong(expected, 0, std::memory_order_acq_rel, std::memory_order_acquire)) {
         return errc::corrupt_lock_word;
     }
     return errc{};
+}
+
+// The raw word, for diagnostics and the open-time check (compatible_lock::value, attach).
+// acquire: pairs with the release of whichever exchange wrote it; a diagnostic read orders nothing.
+template <atomic_word<word_type> W = std::atomic_ref<word_type>>
+word_type load(W word) noexcept
+{
+    return word.load(std::memory_order_acquire);
+}
+
+// compatible_lock::force_unlock: whatever the word holds, unless it is another layout's marker,
+// becomes 0 (free). Returns the value replaced; `refused` is set (and nothing written) for a marker.
+// acq_rel / acquire, as every WinMMF exchange: the release half publishes "free" to the next
+// locker, the acquire half makes whatever a dead holder wrote visible to us.
+template <atomic_word<word_type> W = std::atomic_ref<word_type>>
+word_type force_unlock(W word, bool& refused) noexcept
+{
+    word_type current = load(word);
+    do {
+        if (classify(current) == state::foreign) {
+            refused = true;
+            return current;
+        }
+        // acq_rel / acquire: see above.
+    } while (!word.compare_exchange_weak(current, 0, std::memory_order_acq_rel, std::memory_order_acquire));
+    refused = false;
+    return current;
 }
 
 } // namespace winmmf::protocol::lock_word

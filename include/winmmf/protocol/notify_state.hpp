@@ -1,10 +1,12 @@
 // winmmf/protocol/notify_state.hpp - the shared-memory half of a cross-process notification.
+// Win32 shell: winmmf/detail/notify_endpoint.hpp
 //
-// Platform-independent: a few atomics and the orderings that make "check, then sleep" safe.
-// The kernel half (one auto-reset event per waiter slot, created by name) is in notify.hpp;
+// Platform-independent: a few atomics and the orderings that make "check, then sleep" safe, over
+// memory M (std::atomic_ref in the library, rl::atomic in the Relacy model; protocol/atomic_word.hpp).
+// The kernel half (one auto-reset event per waiter slot, created by name) is in detail/notify_endpoint.hpp;
 // here is only what ThreadSanitizer can check natively.
 //
-// The protocol (docs/frames.md explains it at length):
+// The protocol (docs/explanation/frames.md explains it at length):
 //
 //   notifier                               waiter in slot i, which has seen sequence s
 //   1. sequence.fetch_add(1)    (seq_cst)  1. waiting.fetch_or(1 << i)        (seq_cst)
@@ -20,6 +22,8 @@
 // mapping and `waiting` in a sibling mapping, and seq_cst orders operations on both.
 #pragma once
 
+#include <winmmf/protocol/atomic_word.hpp>
+
 #include <atomic>
 #include <bit>
 #include <cstddef>
@@ -33,7 +37,7 @@ inline constexpr std::uint32_t max_waiters = 64;
 // The waiters' half of a notification: who is asleep, and who owns each slot. Waiters write
 // it; a notifier only reads `waiting` (and a process that reclaims a dead waiter's slot writes
 // it too). A frame channel keeps this block in a mapping of its own, so that it can be
-// writable for readers that may only read the frames (see frame_protocol.hpp).
+// writable for readers that may only read the frames (see protocol/frame.hpp).
 //
 // Lives in shared memory, so every field has a fixed width and an explicit alignment: the
 // layout is identical for 32- and 64-bit processes (a 32-bit compiler aligns a bare uint64_t
@@ -47,7 +51,7 @@ static_assert(offsetof(waiter_block, waiting) == 0);
 static_assert(offsetof(waiter_block, slots) == 64);
 static_assert(sizeof(waiter_block) == 64 + 8 * max_waiters);
 
-// A standalone notification (notify.hpp): the sequence and the waiters in one block.
+// A standalone notification (notification.hpp): the sequence and the waiters in one block.
 struct notify_block {
     alignas(64) std::uint64_t sequence; // bumped by every notify
     waiter_block waiters;
@@ -65,6 +69,31 @@ static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free,
 // the kernel's answer about the owner's process decides that, so no co-tenant can make a dead
 // waiter's slot look taken by keeping a named object of it alive.
 
+// ---- orders ------------------------------------------------------------------------------------
+//
+// The four accesses of the handshake above are seq_cst: weakening any one of them allows the
+// store-buffering outcome (each side misses the other's write) and so a lost wake-up. The two
+// reads and the bump are the ones the model's mutation checks weaken (protocol/atomic_word.hpp;
+// tests/relacy/notify_model.cpp); the waiter's fetch_or is the bump's mirror image.
+inline constexpr std::memory_order waiter_check =
+    order_unless_mutant(std::memory_order_seq_cst, "notify_waiter_check_acquire", std::memory_order_acquire);
+inline constexpr std::memory_order notifier_check =
+    order_unless_mutant(std::memory_order_seq_cst, "notify_notifier_check_acquire", std::memory_order_acquire);
+inline constexpr std::memory_order notifier_bump =
+    order_unless_mutant(std::memory_order_seq_cst, "notify_bump_release", std::memory_order_release);
+// sequence(): acquire, the other half of the bump's release (what the notifier wrote before it).
+inline constexpr std::memory_order sequence_observe =
+    order_unless_mutant(std::memory_order_acquire, "notify_sequence_acquire_dropped", std::memory_order_relaxed);
+
+// The waiters a notifier must signal, read from a waiter block alone (a frame writer wakes the
+// sleepers of a sibling it replaced). seq_cst: the notifier's read of the Dekker pair, after its
+// own write (the bump, or the new sibling's nonce).
+template <class M = mapped_memory>
+std::uint64_t waiters_to_signal(waiter_block& waiters) noexcept
+{
+    return M::word(waiters.waiting).load(notifier_check);
+}
+
 // A view onto a notification's words: the sequence, and the waiter block. The two may live in
 // different mappings (a frame channel's sequence is in the channel, where only the writer may
 // write it; its waiters are in the notification sibling). The waiter block may be absent: then
@@ -74,14 +103,17 @@ static_assert(std::atomic_ref<std::uint64_t>::is_always_lock_free,
 // slot index below 64, a claim word any 64-bit value), so a process that scribbles over it can
 // cost the notifier at most one signal per slot, and cannot make it read out of bounds. The mask
 // is read once per notify, and only the local copy is used.
-class notify_state {
+template <class M = mapped_memory>
+class basic_notify_state {
 public:
-    notify_state() noexcept = default;
-    explicit notify_state(notify_block* block) noexcept
+    using word = word_t<M, std::uint64_t>;
+
+    basic_notify_state() noexcept = default;
+    explicit basic_notify_state(notify_block* block) noexcept
         : sequence_(&block->sequence), waiters_(&block->waiters)
     {
     }
-    notify_state(std::uint64_t* sequence, waiter_block* waiters) noexcept
+    basic_notify_state(std::uint64_t* sequence, waiter_block* waiters) noexcept
         : sequence_(sequence), waiters_(waiters)
     {
     }
@@ -90,14 +122,18 @@ public:
     // Whether waiters can be announced (and so whether anyone can sleep on this state).
     bool has_waiters() const noexcept { return waiters_ != nullptr; }
 
-    std::uint64_t sequence() const noexcept { return seq().load(std::memory_order_acquire); }
+    // acquire (sequence_observe): pairs with the release half of the notifier's bump, so whatever
+    // the notifier wrote before notifying (a frame, its published sequence) is visible once the
+    // change is seen.
+    std::uint64_t sequence() const noexcept { return seq().load(sequence_observe); }
 
     // Notifier steps 1 and 2: returns the waiters to signal (0: nobody, so no system call).
     // The release half of the increment publishes whatever the notifier wrote before it.
     std::uint64_t bump() noexcept
     {
-        seq().fetch_add(1, std::memory_order_seq_cst);
-        return waiters_ != nullptr ? mask().load(std::memory_order_seq_cst) : 0;
+        // notifier_bump (seq_cst): the notifier's write of the Dekker pair.
+        seq().fetch_add(1, notifier_bump);
+        return waiters_ != nullptr ? waiters_to_signal<M>(*waiters_) : 0;
     }
 
     // Waiter steps 1 and 2: announce slot `slot`, then look again. Returns the sequence seen
@@ -105,15 +141,20 @@ public:
     // instead of sleeping. Needs the waiter block.
     std::uint64_t announce(std::uint32_t slot) noexcept
     {
+        // seq_cst: the waiter's write of the Dekker pair.
         mask().fetch_or(bit(slot), std::memory_order_seq_cst);
-        return seq().load(std::memory_order_seq_cst);
+        // waiter_check (seq_cst): the waiter's read of the Dekker pair, after its write.
+        return seq().load(waiter_check);
     }
 
     void withdraw(std::uint32_t slot) noexcept
     {
+        // release: the bit only decides who gets signalled; a notifier that still sees it costs
+        // one spurious SetEvent, one that sees it cleared skips a waiter that no longer sleeps.
         mask().fetch_and(~bit(slot), std::memory_order_release);
     }
 
+    // acquire: diagnostics (waiting_count); a notifier uses bump()'s seq_cst read instead.
     std::uint64_t waiting_mask() const noexcept
     {
         return waiters_ != nullptr ? mask().load(std::memory_order_acquire) : 0;
@@ -123,10 +164,8 @@ public:
         return static_cast<std::size_t>(std::popcount(waiting_mask()));
     }
 
-    std::atomic_ref<std::uint64_t> slot_word(std::uint32_t slot) const noexcept
-    {
-        return std::atomic_ref<std::uint64_t>(waiters_->slots[slot % max_waiters]);
-    }
+    // A slot's claim word (protocol/identity.hpp's try_claim / release_claim order it).
+    word slot_word(std::uint32_t slot) const noexcept { return M::word(waiters_->slots[slot % max_waiters]); }
 
     std::uint64_t* slot_address(std::uint32_t slot) const noexcept { return &waiters_->slots[slot % max_waiters]; }
 
@@ -136,14 +175,14 @@ public:
     }
 
 private:
-    std::atomic_ref<std::uint64_t> seq() const noexcept { return std::atomic_ref<std::uint64_t>(*sequence_); }
-    std::atomic_ref<std::uint64_t> mask() const noexcept
-    {
-        return std::atomic_ref<std::uint64_t>(waiters_->waiting);
-    }
+    word seq() const noexcept { return M::word(*sequence_); }
+    word mask() const noexcept { return M::word(waiters_->waiting); }
 
     std::uint64_t* sequence_ = nullptr;
     waiter_block* waiters_ = nullptr;
 };
+
+// The library's view (std::atomic_ref over the mapping).
+using notify_state = basic_notify_state<mapped_memory>;
 
 } // namespace winmmf::protocol

@@ -1,4 +1,5 @@
 // winmmf/protocol/page.hpp - how a requested size becomes a section size, with overflow checks.
+// Win32 shell: winmmf/detail/section.hpp
 //
 // Platform-independent arithmetic; the page size itself comes from GetSystemInfo (see
 // detail/win32.hpp). Every step that can overflow reports errc::size_overflow instead.

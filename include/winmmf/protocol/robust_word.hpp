@@ -1,11 +1,13 @@
-// winmmf/robust_word.hpp - the robust lock's shared header and its state machines.
+// winmmf/protocol/robust_word.hpp - the robust lock's shared header and its state machines.
+// Win32 shell: winmmf/robust_lock.hpp
 //
-// Platform-independent: std::atomic_ref over words in shared memory, nothing else. Whatever
+// Platform-independent: atomic words in shared memory (std::atomic_ref in the library, rl::atomic
+// in the Relacy model: the `M` parameters, protocol/atomic_word.hpp), nothing else. Whatever
 // needs the operating system - the clock, "is this process still running?", how a waiter
 // sleeps - comes in through an environment parameter (see `environment` below), so the
 // native tests and the fuzzer drive this very code with a fake clock and a scripted liveness
 // oracle, and can prove the recovery bound without measuring time. robust_lock.hpp plugs in
-// the Win32 environment. docs/reliability.md explains the design and its costs.
+// the Win32 environment. docs/explanation/reliability.md explains the design and its costs.
 //
 // The header (1024 bytes, at offset 0 of the mapping; user data follows it), layout version 3:
 //
@@ -41,6 +43,7 @@
 
 #include <winmmf/acquire.hpp>
 #include <winmmf/error.hpp>
+#include <winmmf/protocol/atomic_word.hpp>
 #include <winmmf/protocol/lock_word.hpp>
 #include <winmmf/protocol/identity.hpp>
 #include <winmmf/protocol/section.hpp>
@@ -245,17 +248,42 @@ private:
     std::size_t used_ = 0;
 };
 
-inline std::atomic_ref<word_type> summary_of(header& h, std::size_t slot) noexcept
+// ---- orders ------------------------------------------------------------------------------------
+//
+// Most of the robust lock's operations are seq_cst: the reader/writer handshake is a Dekker pair
+// (each side writes its word, then reads the other's), which needs the single total order of
+// seq_cst on all four accesses, and the recovery paths read and rewrite the same words. The
+// constants below are the orders a model's mutation check weakens (protocol/atomic_word.hpp;
+// tests/relacy/robust_model.cpp); docs/explanation/memory-model.md has the table.
+//
+// A reader looks at the writer word again after publishing its bit (Dekker, reader's read).
+inline constexpr std::memory_order reader_recheck =
+    order_unless_mutant(std::memory_order_seq_cst, "robust_reader_recheck_acquire", std::memory_order_acquire);
+// A writer reads the summary after claiming the writer word (Dekker, writer's read).
+inline constexpr std::memory_order writer_summary =
+    order_unless_mutant(std::memory_order_seq_cst, "robust_writer_summary_acquire", std::memory_order_acquire);
+// A writer's unlock: its release half publishes the critical section to the next holder.
+inline constexpr std::memory_order writer_unlock =
+    order_unless_mutant(std::memory_order_seq_cst, "robust_unlock_release_dropped", std::memory_order_acquire);
+// A reader clearing its bit: its release half orders the reader's reads before the next
+// writer's writes (the writer acquires by reading the cleared bit).
+inline constexpr std::memory_order reader_unpublish =
+    order_unless_mutant(std::memory_order_seq_cst, "robust_reader_leave_relaxed", std::memory_order_relaxed);
+
+template <class M>
+word_t<M, word_type> summary_of(header& h, std::size_t slot) noexcept
 {
-    return ref(h.occupied[summary_index(slot)]);
+    return M::word(h.occupied[summary_index(slot)]);
 }
 
 // Bits in the summary that name no slot. Each word is checked on its own, and no step ever
 // sets such a bit, so this is never a transient view.
-inline bool summary_is_corrupt(header& h) noexcept
+template <class M>
+bool summary_is_corrupt(header& h) noexcept
 {
     for (std::size_t k = 0; k < summary_words; ++k) {
-        if ((ref(h.occupied[k]).load(std::memory_order_seq_cst) & ~summary_mask(k)) != 0) {
+        // seq_cst: one more read of the words the Dekker pair uses; it only looks for stray bits.
+        if ((M::word(h.occupied[k]).load(std::memory_order_seq_cst) & ~summary_mask(k)) != 0) {
             return true;
         }
     }
@@ -265,13 +293,16 @@ inline bool summary_is_corrupt(header& h) noexcept
 // Frees slot `index`, which names `mine` (a reader leaving, or backing off). The bit goes
 // first: from the moment the slot is free another reader may claim it and set the bit again,
 // and nobody but that reader may clear it then.
-template <class Env>
+template <class M, class Env>
 bool leave_slot(header& h, std::size_t index, word_type mine, Env& env) noexcept
 {
-    summary_of(h, index).fetch_and(~summary_bit(index), std::memory_order_seq_cst);
+    // reader_unpublish (seq_cst): pairs with the writer's summary read (writer_summary); a writer
+    // that sees the bit clear also sees every read this reader made inside the lock.
+    summary_of<M>(h, index).fetch_and(~summary_bit(index), reader_unpublish);
     at(env, step::reader_leaving);
     word_type expected = mine;
-    return ref(h.readers[index]).compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
+    // seq_cst: pairs with the next claimer's exchange from 0 and with recover_dead's slot loads.
+    return M::word(h.readers[index]).compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
 }
 
 // Clears the slot of a dead holder, last seen holding `seen`. Only the process whose
@@ -279,21 +310,25 @@ bool leave_slot(header& h, std::size_t index, word_type mine, Env& env) noexcept
 // nobody can claim the slot, so the bit it clears is the dead holder's (or already clear) and
 // never a new reader's. If this process dies half-way, the slot names a dead process again and
 // the next scan repeats the steps. Counted once, when the slot is free.
-template <class Env>
+template <class M, class Env>
 bool reclaim_slot(header& h, std::size_t index, word_type seen, word_type mine, Env& env) noexcept
 {
-    auto slot = ref(h.readers[index]);
+    auto slot = M::word(h.readers[index]);
     const word_type reclaiming = mine | reclaim_bit;
+    // seq_cst: from the exact value seen; acquires what the dead holder wrote before it died.
     if (!slot.compare_exchange_strong(seen, reclaiming, std::memory_order_seq_cst)) {
         return false; // it changed hands meanwhile: whoever has it now was not judged
     }
     at(env, step::reclaim_started);
-    summary_of(h, index).fetch_and(~summary_bit(index), std::memory_order_seq_cst);
+    // seq_cst: as a reader's own unpublish (leave_slot), on the dead reader's behalf.
+    summary_of<M>(h, index).fetch_and(~summary_bit(index), std::memory_order_seq_cst);
     at(env, step::reclaim_unpublished);
     word_type expected = reclaiming;
+    // seq_cst: frees the slot after its bit (a claimer's exchange from 0 pairs with it).
     slot.compare_exchange_strong(expected, 0, std::memory_order_seq_cst);
     at(env, step::reclaim_freed);
-    ref(h.recoveries).fetch_add(1, std::memory_order_relaxed);
+    // relaxed: a diagnostics counter; nothing is ordered by it.
+    M::word(h.recoveries).fetch_add(1, std::memory_order_relaxed);
     return true;
 }
 
@@ -310,26 +345,32 @@ enum class scan_result : std::uint8_t {
 // died. Each change starts with a compare-exchange from the exact value seen, so a slot or
 // word that changed hands meanwhile is left alone. Never touches `mine` (the caller's own
 // process is alive). Every slot is looked at here, so a corrupt one is reported here.
-template <environment Env>
+template <class M = mapped_memory, environment Env>
 scan_result recover_dead(header& h, word_type mine, Env& env) noexcept
 {
     liveness_cache<Env> cache(env);
     bool recovered = false;
-    bool corrupt = summary_is_corrupt(h);
-    auto writer = ref(h.writer);
+    bool corrupt = summary_is_corrupt<M>(h);
+    auto writer = M::word(h.writer);
+    // seq_cst: the exchange below starts from this exact value; any order would do for that,
+    // seq_cst keeps the scan in the handshake's total order.
     word_type w = writer.load(std::memory_order_seq_cst);
     const writer_state state = classify_writer(w);
     if (state == writer_state::corrupt) {
         corrupt = true;
     } else if (state == writer_state::owned && (w & identity_mask) != mine && !cache.alive(w)) {
         const word_type freed = (w & held_bit) != 0 ? dirty_bit : (w & dirty_bit);
+        // seq_cst: its release half publishes "free" (and dirty) to the next claimer, as an
+        // unlock would; its acquire half takes what the dead writer wrote.
         if (writer.compare_exchange_strong(w, freed, std::memory_order_seq_cst)) {
-            ref(h.recoveries).fetch_add(1, std::memory_order_relaxed);
+            // relaxed: diagnostics counter.
+            M::word(h.recoveries).fetch_add(1, std::memory_order_relaxed);
             recovered = true;
         }
     }
     for (std::size_t i = 0; i < reader_slots; ++i) {
-        const word_type s = ref(h.readers[i]).load(std::memory_order_seq_cst);
+        // seq_cst: reclaim_slot's exchange starts from this exact value.
+        const word_type s = M::word(h.readers[i]).load(std::memory_order_seq_cst);
         switch (classify_slot(s)) {
         case slot_state::free:
             break;
@@ -338,7 +379,7 @@ scan_result recover_dead(header& h, word_type mine, Env& env) noexcept
             break;
         case slot_state::reader:
         case slot_state::reclaiming:
-            if ((s & identity_mask) != mine && !cache.alive(s) && reclaim_slot(h, i, s, mine, env)) {
+            if ((s & identity_mask) != mine && !cache.alive(s) && reclaim_slot<M>(h, i, s, mine, env)) {
                 recovered = true;
             }
             break;
@@ -350,19 +391,23 @@ scan_result recover_dead(header& h, word_type mine, Env& env) noexcept
 // The writer side of one lock call. The claim on the writer word outlives a failed attempt:
 // while a writer waits for readers to leave, its claim keeps new readers out (writer
 // preference), so a stream of readers cannot starve it.
-class writer_attempt {
+template <class M>
+class basic_writer_attempt {
 public:
-    writer_attempt(header& h, identity me) noexcept : h_(h), mine_(pack(me)) {}
+    basic_writer_attempt(header& h, identity me) noexcept : h_(h), mine_(pack(me)) {}
 
     template <class Env>
     errc operator()(Env& env) noexcept
     {
-        auto writer = ref(h_.writer);
+        auto writer = M::word(h_.writer);
         word_type current = 0;
         if (!claimed_) {
             // Expect the free, clean word: no load first, so the cache line is fetched once,
             // for writing. A failed exchange tells us what is there instead.
             word_type w = 0;
+            // seq_cst: the writer's write of the Dekker pair (a reader reads it in its recheck);
+            // its acquire half reads the previous writer's unlock (writer_unlock) or a
+            // recovery's release, so their critical sections happen before ours.
             while (!writer.compare_exchange_weak(w, mine_ | held_bit | (w & dirty_bit), std::memory_order_seq_cst)) {
                 const writer_state state = classify_writer(w);
                 if (state == writer_state::corrupt) {
@@ -379,6 +424,7 @@ public:
             current = mine_ | held_bit | dirty_;
             at(env, step::writer_claimed);
         } else {
+            // seq_cst: our own claim, read back; only a liveness misjudgement changes it.
             current = writer.load(std::memory_order_seq_cst);
             if (current != held() && current != pending()) {
                 // Only a liveness misjudgement can take a claim away from a live process.
@@ -391,11 +437,14 @@ public:
         const errc readers = reader_refusal();
         if (readers != errc{}) {
             // Not ours yet: a crash from here on must not report owner_dead.
+            // seq_cst: held -> pending, so a crash from here on is not a dirty death; readers
+            // never look at held_bit, so this orders nothing for them.
             if (current == held() && writer.compare_exchange_strong(current, pending(), std::memory_order_seq_cst)) {
                 at(env, step::writer_waiting);
             }
             return readers;
         }
+        // seq_cst: pending -> held, after the summary read that found no reader inside.
         if (current == pending() && !writer.compare_exchange_strong(current, held(), std::memory_order_seq_cst)) {
             claimed_ = false;
             return errc::corrupt_lock_word;
@@ -416,8 +465,9 @@ public:
             return;
         }
         claimed_ = false;
-        auto writer = ref(h_.writer);
+        auto writer = M::word(h_.writer);
         for (word_type expected : {pending(), held()}) {
+            // seq_cst: gives the claim back as an unlock would (nothing was written under it).
             if (writer.compare_exchange_strong(expected, dirty_, std::memory_order_seq_cst)) {
                 return;
             }
@@ -438,7 +488,10 @@ private:
         std::array<word_type, summary_words> bits{};
         word_type any = 0;
         for (std::size_t k = 0; k < summary_words; ++k) {
-            bits[k] = ref(h_.occupied[k]).load(std::memory_order_seq_cst);
+            // writer_summary (seq_cst): the writer's read of the Dekker pair, after its claim;
+            // pairs with a reader's publish (fetch_or) and, reading a cleared bit, acquires the
+            // reader's unpublish (reader_unpublish), so its reads happen before our writes.
+            bits[k] = M::word(h_.occupied[k]).load(writer_summary);
             any |= bits[k];
         }
         if (any == 0) {
@@ -451,7 +504,9 @@ private:
             }
             for (word_type b = bits[k]; b != 0; b &= b - 1) {
                 const std::size_t i = 64 * k + static_cast<std::size_t>(std::countr_zero(b));
-                switch (classify_slot(ref(h_.readers[i]).load(std::memory_order_seq_cst))) {
+                // seq_cst: a free slot read here was freed by its reader after its bit was cleared
+                // (leave_slot); reading it acquires that release.
+                switch (classify_slot(M::word(h_.readers[i]).load(std::memory_order_seq_cst))) {
                 case slot_state::corrupt:
                     return errc::corrupt_lock_word;
                 case slot_state::free:
@@ -472,9 +527,10 @@ private:
     bool claimed_ = false;
 };
 
-class reader_attempt {
+template <class M>
+class basic_reader_attempt {
 public:
-    reader_attempt(header& h, identity me, std::size_t hint) noexcept
+    basic_reader_attempt(header& h, identity me, std::size_t hint) noexcept
         : h_(h), mine_(pack(me)), hint_(hint % reader_slots)
     {
     }
@@ -482,7 +538,9 @@ public:
     template <class Env>
     errc operator()(Env& env) noexcept
     {
-        auto writer = ref(h_.writer);
+        auto writer = M::word(h_.writer);
+        // seq_cst: a first look, so a reader does not claim a slot while a writer is in; the
+        // recheck below is the one that matters.
         word_type w = writer.load(std::memory_order_seq_cst);
         if (const errc why = refusal(w); why != errc{}) {
             return why;
@@ -491,8 +549,10 @@ public:
         for (std::size_t k = 0; k < reader_slots; ++k) {
             const std::size_t i = (hint_ + k) % reader_slots;
             word_type expected = 0;
-            if (ref(h_.readers[i]).load(std::memory_order_relaxed) == 0 &&
-                ref(h_.readers[i]).compare_exchange_strong(expected, mine_, std::memory_order_seq_cst)) {
+            // relaxed: a hint only (skip taken slots without a write); the exchange decides.
+            // seq_cst exchange: claims the slot before its bit is set (recover_dead reads slots).
+            if (M::word(h_.readers[i]).load(std::memory_order_relaxed) == 0 &&
+                M::word(h_.readers[i]).compare_exchange_strong(expected, mine_, std::memory_order_seq_cst)) {
                 index = i;
                 break;
             }
@@ -503,13 +563,16 @@ public:
         at(env, step::reader_claimed);
         // The slot first, then its bit: a set bit always belongs to a slot that is not free,
         // and a dead reader's slot always names it, so it can be cleared (recover_dead).
-        detail::summary_of(h_, index).fetch_or(summary_bit(index), std::memory_order_seq_cst);
+        // seq_cst: the reader's write of the Dekker pair (the writer reads it, writer_summary).
+        detail::summary_of<M>(h_, index).fetch_or(summary_bit(index), std::memory_order_seq_cst);
         at(env, step::reader_published);
         // A writer may have claimed the word between our first look and our bit: it reads the
         // summary after its claim, we read the word after our bit, so one of us backs off.
-        w = writer.load(std::memory_order_seq_cst);
+        // reader_recheck (seq_cst): the reader's read of the Dekker pair; reading a free word
+        // written by an unlock also acquires that writer's critical section.
+        w = writer.load(reader_recheck);
         if (const errc why = refusal(w); why != errc{}) {
-            leave_slot(h_, index, mine_, env);
+            leave_slot<M>(h_, index, mine_, env);
             return why;
         }
         slot_ = static_cast<std::uint16_t>(index);
@@ -547,6 +610,10 @@ private:
     bool owner_died_ = false;
 };
 
+// The library's attempts (std::atomic_ref over the mapping).
+using writer_attempt = basic_writer_attempt<mapped_memory>;
+using reader_attempt = basic_reader_attempt<mapped_memory>;
+
 constexpr bool finished(errc e) noexcept { return e == errc{} || !is_transient(e); }
 
 // The retry loop of every robust lock call whose first attempt failed (`result`):
@@ -556,14 +623,14 @@ constexpr bool finished(errc e) noexcept { return e == errc{} || !is_transient(e
 // wait is cleared within `bound` (give or take one sleep's timer granularity). Before giving
 // up for time or tries, one last check runs, so a call never fails because of a holder that
 // is already dead. A check that meets an impossible word ends the call with corrupt_lock_word.
-template <environment Env, class Attempt>
+template <class M, environment Env, class Attempt>
 errc wait(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h, word_type mine, Env& env,
           Attempt& attempt, errc result) noexcept
 {
     // One liveness check. `nothing` when it changed nothing and found nothing wrong.
     enum class after { nothing, retried, corrupt };
     const auto check = [&]() {
-        switch (recover_dead(h, mine, env)) {
+        switch (recover_dead<M>(h, mine, env)) {
         case scan_result::recovered:
             result = attempt(env);
             return after::retried;
@@ -639,32 +706,35 @@ errc wait(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h, w
 // Every robust lock call: one attempt - the whole of an uncontended call, kept small enough to
 // be inlined into the caller - and the waiting loop only when it failed for a reason that may
 // pass.
-template <environment Env, class Attempt>
+template <class M, environment Env, class Attempt>
 errc acquire(const acquire_mode& mode, std::chrono::nanoseconds bound, header& h, word_type mine,
              Env& env, Attempt& attempt) noexcept
 {
     const errc result = attempt(env);
-    return finished(result) ? result : wait(mode, bound, h, mine, env, attempt, result);
+    return finished(result) ? result : wait<M>(mode, bound, h, mine, env, attempt, result);
 }
 
 using protocol::is_identity;
 
 } // namespace detail
 
-inline snapshot inspect(header& h) noexcept
+template <class M = mapped_memory>
+snapshot inspect(header& h) noexcept
 {
     snapshot s;
-    s.marker = ref(h.marker).load(std::memory_order_acquire);
-    s.init = ref(h.init).load(std::memory_order_acquire);
-    s.writer = ref(h.writer).load(std::memory_order_acquire);
-    s.recoveries = ref(h.recoveries).load(std::memory_order_acquire);
+    // acquire, every word: a diagnostic snapshot (not a consistent cut); each read pairs with the
+    // release half of whatever wrote the word, and nothing else is read on the strength of it.
+    s.marker = M::word(h.marker).load(std::memory_order_acquire);
+    s.init = M::word(h.init).load(std::memory_order_acquire);
+    s.writer = M::word(h.writer).load(std::memory_order_acquire);
+    s.recoveries = M::word(h.recoveries).load(std::memory_order_acquire);
     s.corrupt = classify_writer(s.writer) == writer_state::corrupt;
     for (std::size_t k = 0; k < summary_words; ++k) {
-        s.occupied[k] = ref(h.occupied[k]).load(std::memory_order_acquire);
+        s.occupied[k] = M::word(h.occupied[k]).load(std::memory_order_acquire); // acquire: as above
         s.corrupt = s.corrupt || (s.occupied[k] & ~summary_mask(k)) != 0;
     }
     for (word_type& slot : h.readers) {
-        const slot_state state = classify_slot(ref(slot).load(std::memory_order_acquire));
+        const slot_state state = classify_slot(M::word(slot).load(std::memory_order_acquire)); // as above
         if (state != slot_state::free) {
             ++s.readers;
         }
@@ -689,14 +759,14 @@ inline constexpr protocol::layout_kind layout{
     errc::wrong_lock_policy, errc::not_winmmf_mapping, errc::corrupt_lock_word};
 
 // The creator's side, on a section it has just created.
-template <environment Env>
+template <class M = mapped_memory, environment Env>
 errc initialize(header& h, identity me, Env& env) noexcept
 {
     auto* base = reinterpret_cast<std::byte*>(&h);
-    if (const errc e = protocol::begin_creation(base, sizeof(header), me, layout, env); e != errc{}) {
+    if (const errc e = protocol::begin_creation<M>(base, sizeof(header), me, layout, env); e != errc{}) {
         return e;
     }
-    return protocol::publish_ready(base, me, layout);
+    return protocol::publish_ready<M>(base, me, layout);
 }
 
 // Checks an existing header, waiting up to `max_wait` for an initialisation in progress and
@@ -704,24 +774,25 @@ errc initialize(header& h, identity me, Env& env) noexcept
 // `writable` false: then that case is errc::uninitialized, for a read-write opener to finish).
 // A ready header whose lock words hold a value no step writes (inspect().corrupt) is
 // corrupt_lock_word.
-template <environment Env>
+template <class M = mapped_memory, environment Env>
 errc attach(header& h, identity me, std::chrono::nanoseconds max_wait, std::chrono::nanoseconds bound,
             Env& env, bool writable = true) noexcept
 {
     auto* base = reinterpret_cast<std::byte*>(&h);
-    const protocol::attach_result r = protocol::attach(base, sizeof(header), me, layout, max_wait, bound, env, writable);
+    const protocol::attach_result r = protocol::attach<M>(base, sizeof(header), me, layout, max_wait, bound, env, writable);
     if (r.error != errc{}) {
         return r.error;
     }
     if (r.must_initialize) {
         // A creator that died between its marker and ready wrote nothing else: its lock words are
         // still the kernel's zeros, so finishing is publishing.
-        ref(h.recoveries).fetch_add(1, std::memory_order_relaxed);
-        return protocol::publish_ready(base, me, layout);
+        // relaxed: diagnostics counter; publish_ready's release publishes it with the rest.
+        M::word(h.recoveries).fetch_add(1, std::memory_order_relaxed);
+        return protocol::publish_ready<M>(base, me, layout);
     }
     // The lock words are read where an uncontended lock never looks (reader slots whose summary
     // bit is clear): a stray write there is reported at open.
-    return inspect(h).corrupt ? errc::corrupt_lock_word : errc{};
+    return inspect<M>(h).corrupt ? errc::corrupt_lock_word : errc{};
 }
 
 // ---- locking ---------------------------------------------------------------------------------
@@ -731,12 +802,12 @@ errc attach(header& h, identity me, std::chrono::nanoseconds max_wait, std::chro
 // compare-exchange. A reader makes two read-modify-writes to lock (its slot, its bit) and two
 // to unlock, and reads the writer word twice.
 
-template <environment Env>
+template <class M = mapped_memory, environment Env>
 lock_result lock_exclusive(header& h, identity me, const acquire_mode& mode,
                            std::chrono::nanoseconds bound, Env& env) noexcept
 {
-    detail::writer_attempt attempt(h, me);
-    const errc e = detail::acquire(mode, bound, h, pack(me), env, attempt);
+    detail::basic_writer_attempt<M> attempt(h, me);
+    const errc e = detail::acquire<M>(mode, bound, h, pack(me), env, attempt);
     if (e != errc{}) {
         attempt.abandon();
         return {e, false, no_slot};
@@ -744,12 +815,12 @@ lock_result lock_exclusive(header& h, identity me, const acquire_mode& mode,
     return {errc{}, attempt.owner_died(), no_slot};
 }
 
-template <environment Env>
+template <class M = mapped_memory, environment Env>
 lock_result lock_shared(header& h, identity me, std::size_t hint, const acquire_mode& mode,
                         std::chrono::nanoseconds bound, Env& env) noexcept
 {
-    detail::reader_attempt attempt(h, me, hint);
-    const errc e = detail::acquire(mode, bound, h, pack(me), env, attempt);
+    detail::basic_reader_attempt<M> attempt(h, me, hint);
+    const errc e = detail::acquire<M>(mode, bound, h, pack(me), env, attempt);
     if (e != errc{}) {
         return {e, false, no_slot};
     }
@@ -757,12 +828,15 @@ lock_result lock_shared(header& h, identity me, std::size_t hint, const acquire_
 }
 
 // Releases the writer lock `me` holds and declares the data consistent again (clears dirty).
-inline errc unlock_exclusive(header& h, identity me) noexcept
+template <class M = mapped_memory>
+errc unlock_exclusive(header& h, identity me) noexcept
 {
-    auto writer = ref(h.writer);
+    auto writer = M::word(h.writer);
     // Expect the usual value (held, not dirty): one compare-exchange, no load first.
     word_type w = pack(me) | held_bit;
-    while (!writer.compare_exchange_weak(w, 0, std::memory_order_seq_cst)) {
+    // writer_unlock (seq_cst): its release half publishes the critical section to the next
+    // writer's claim and to readers' recheck (both acquire by reading the free word).
+    while (!writer.compare_exchange_weak(w, 0, detail::writer_unlock)) {
         if (classify_writer(w) == writer_state::corrupt) {
             return errc::corrupt_lock_word;
         }
@@ -775,26 +849,28 @@ inline errc unlock_exclusive(header& h, identity me) noexcept
 
 // Releases the shared lock `me` holds in `slot`. The slot is checked first, so an unlock of a
 // slot that is not ours clears nobody's summary bit.
-template <class Env>
+template <class M = mapped_memory, class Env>
 errc unlock_shared(header& h, identity me, std::uint16_t slot, Env& env) noexcept
 {
     if (slot >= reader_slots) {
         return errc::lock_violation;
     }
     const word_type mine = pack(me);
-    const word_type s = ref(h.readers[slot]).load(std::memory_order_seq_cst);
+    // seq_cst: our own slot, read back; only a stray write or a misjudged liveness changes it.
+    const word_type s = M::word(h.readers[slot]).load(std::memory_order_seq_cst);
     if (s != mine) {
         return is_valid_slot(s) ? errc::lock_violation : errc::corrupt_lock_word;
     }
     // Nobody else changes the slot of a live reader, so the exchange in leave_slot fails only
     // after a stray write.
-    return detail::leave_slot(h, slot, mine, env) ? errc{} : errc::corrupt_lock_word;
+    return detail::leave_slot<M>(h, slot, mine, env) ? errc{} : errc::corrupt_lock_word;
 }
 
-inline errc unlock_shared(header& h, identity me, std::uint16_t slot) noexcept
+template <class M = mapped_memory>
+errc unlock_shared(header& h, identity me, std::uint16_t slot) noexcept
 {
     no_observer none;
-    return unlock_shared(h, me, slot, none);
+    return unlock_shared<M>(h, me, slot, none);
 }
 
 } // namespace winmmf::protocol::robust_word

@@ -1,5 +1,6 @@
 // winmmf/protocol/section.hpp - how every winmmf layout is created and opened: one handshake,
 // one snapshot rule, one committed-pages rule.
+// Win32 shell: winmmf/detail/section.hpp
 //
 // Platform-independent (unstable internals). The robust lock's header, the frame channel, its
 // notification sibling and the standalone notification all start with the same 16-byte
@@ -35,6 +36,7 @@
 
 #include <winmmf/acquire.hpp>
 #include <winmmf/error.hpp>
+#include <winmmf/protocol/atomic_word.hpp>
 #include <winmmf/protocol/lock_word.hpp>
 #include <winmmf/protocol/identity.hpp>
 
@@ -106,16 +108,27 @@ void at(E& env, S s) noexcept
     }
 }
 
-inline std::atomic_ref<std::uint32_t> ref32(std::uint32_t& w) noexcept { return std::atomic_ref<std::uint32_t>(w); }
-inline std::atomic_ref<std::uint64_t> ref64(std::uint64_t& w) noexcept { return std::atomic_ref<std::uint64_t>(w); }
+// Every word of the prologue through memory M (protocol/atomic_word.hpp): std::atomic_ref over
+// the mapping in the library, rl::atomic in the Relacy model.
+template <class M>
+word_t<M, std::uint32_t> ref32(std::uint32_t& w) noexcept
+{
+    return M::word(w);
+}
+template <class M>
+word_t<M, std::uint64_t> ref64(std::uint64_t& w) noexcept
+{
+    return M::word(w);
+}
 
 // Whether the header after the first word is all zero. Read as 32-bit atomics, each once.
-inline bool rest_is_zero(const std::byte* base, std::size_t header_bytes) noexcept
+template <class M = mapped_memory>
+bool rest_is_zero(const std::byte* base, std::size_t header_bytes) noexcept
 {
     auto* words = reinterpret_cast<std::uint32_t*>(const_cast<std::byte*>(base));
     for (std::size_t i = 1; i < header_bytes / 4; ++i) {
         // relaxed: step 1's acquire (or the caller's) already ordered this after any writer.
-        if (std::atomic_ref<std::uint32_t>(words[i]).load(std::memory_order_relaxed) != 0) {
+        if (M::word(words[i]).load(std::memory_order_relaxed) != 0) {
             return false;
         }
     }
@@ -127,21 +140,34 @@ inline bool rest_is_zero(const std::byte* base, std::size_t header_bytes) noexce
 // A plain atomic read of a shared field, for snapshots: every header value used for sizing,
 // indexing, dividing or bounds is read exactly once, into a local, and only the local is
 // validated and used (a check that re-reads shared memory is no check).
-template <class T>
+template <class M = mapped_memory, class T>
 T load_once(const T& shared) noexcept
 {
     // relaxed: the acquire load of the ready value (attach) ordered the read after the writes.
-    return std::atomic_ref<T>(const_cast<T&>(shared)).load(std::memory_order_relaxed);
+    return M::word(const_cast<T&>(shared)).load(std::memory_order_relaxed);
 }
+
+// ---- orders a mutation check weakens (protocol/atomic_word.hpp; tests/relacy/section_model.cpp) --
+// Step 4's release: pairs with attach's acquire load of the marker, so that an opener that sees
+// the marker also sees init naming the creator (never 0, which it would call corrupt).
+inline constexpr std::memory_order marker_publish =
+    order_unless_mutant(std::memory_order_release, "section_marker_release_dropped", std::memory_order_relaxed);
+// Step 5's release: pairs with attach's acquire load of init; the layout's fields written
+// before it are visible to every opener that sees the ready value.
+inline constexpr std::memory_order ready_publish =
+    order_unless_mutant(std::memory_order_release, "section_ready_release_dropped", std::memory_order_relaxed);
+// attach's acquire loads of the marker and of init: the other half of both pairs above.
+inline constexpr std::memory_order ready_observe =
+    order_unless_mutant(std::memory_order_acquire, "section_ready_acquire_dropped", std::memory_order_relaxed);
 
 // Steps 1-4 on a section this process created; `header_bytes` (a multiple of 4, at least 16) is
 // the part of the view the layout owns before any payload. On success init names `me` and the
 // marker is in place: write the layout's fields, then publish_ready().
-template <class Env>
+template <class M = mapped_memory, class Env>
 errc begin_creation(std::byte* base, std::size_t header_bytes, identity me, const layout_kind& kind, Env& env) noexcept
 {
     auto& p = *reinterpret_cast<prologue*>(base);
-    auto first = detail::ref32(p.marker);
+    auto first = detail::ref32<M>(p.marker);
     std::uint32_t expected = 0;
     // acq_rel: a WinMMF peer's data written before its last unlock (release) is visible to the
     // check below; our later stores stay after the lock.
@@ -150,28 +176,31 @@ errc begin_creation(std::byte* base, std::size_t header_bytes, identity me, cons
         return kind.foreign; // a WinMMF peer holds its lock on our new section
     }
     detail::at(env, creation_step::locked);
-    if (!detail::rest_is_zero(base, header_bytes)) {
+    if (!detail::rest_is_zero<M>(base, header_bytes)) {
         // A WinMMF peer locked, wrote and unlocked before step 1: the section is its mapping.
         expected = protocol::lock_word::write_lock_mask;
+        // release: gives WinMMF's lock back as an unlock does (pairs with its lockers' acquire).
         first.compare_exchange_strong(expected, 0, std::memory_order_release, std::memory_order_relaxed);
         return kind.foreign;
     }
     std::uint64_t unclaimed = 0;
     // relaxed: the marker's release (below) publishes it. Nobody who follows a protocol writes
     // init while the first word is the write lock (openers only wait), and it was zero above.
-    if (!detail::ref64(p.init).compare_exchange_strong(unclaimed, pack(me), std::memory_order_relaxed)) {
+    if (!detail::ref64<M>(p.init).compare_exchange_strong(unclaimed, pack(me), std::memory_order_relaxed)) {
         expected = protocol::lock_word::write_lock_mask;
+        // release: as above, WinMMF's unlock.
         first.compare_exchange_strong(expected, 0, std::memory_order_release, std::memory_order_relaxed);
         return kind.foreign;
     }
     detail::at(env, creation_step::claimed);
     expected = protocol::lock_word::write_lock_mask;
     // release: an opener that reads the marker (acquire) also reads init == me, never 0.
-    if (!first.compare_exchange_strong(expected, kind.marker, std::memory_order_release, std::memory_order_relaxed)) {
+    if (!first.compare_exchange_strong(expected, kind.marker, marker_publish, std::memory_order_relaxed)) {
         // Only compatible_lock::force_unlock_stale_lock (someone's explicit reset of a WinMMF
         // lock they believed stale) changes the word here: leave the section to them.
         std::uint64_t mine = pack(me);
-        detail::ref64(p.init).compare_exchange_strong(mine, 0, std::memory_order_relaxed);
+        // relaxed: nobody reads init of a section whose first word is not our marker.
+        detail::ref64<M>(p.init).compare_exchange_strong(mine, 0, std::memory_order_relaxed);
         return kind.foreign;
     }
     detail::at(env, creation_step::marked);
@@ -179,16 +208,18 @@ errc begin_creation(std::byte* base, std::size_t header_bytes, identity me, cons
 }
 
 // Step 5, by the process whose identity init holds.
-inline errc publish_ready(std::byte* base, identity me, const layout_kind& kind) noexcept
+template <class M = mapped_memory>
+errc publish_ready(std::byte* base, identity me, const layout_kind& kind) noexcept
 {
     auto& p = *reinterpret_cast<prologue*>(base);
     // relaxed: the init exchange below is the release that publishes it.
-    detail::ref32(p.version).store(kind.version, std::memory_order_relaxed);
+    detail::ref32<M>(p.version).store(kind.version, std::memory_order_relaxed);
     std::uint64_t expected = pack(me);
-    // release: pairs with attach's acquire load of init; everything the initialiser wrote (the
-    // layout's fields, the version) happens before an opener that sees ready uses it.
-    if (!detail::ref64(p.init).compare_exchange_strong(expected, kind.ready, std::memory_order_release,
-                                                      std::memory_order_relaxed)) {
+    // release (ready_publish): pairs with attach's acquire load of init; everything the
+    // initialiser wrote (the layout's fields, the version) happens before an opener that sees
+    // ready uses it.
+    if (!detail::ref64<M>(p.init).compare_exchange_strong(expected, kind.ready, ready_publish,
+                                                         std::memory_order_relaxed)) {
         return kind.corrupt; // init no longer names us: a liveness misjudgement, or a stray write
     }
     return errc{};
@@ -216,7 +247,7 @@ inline constexpr std::chrono::nanoseconds first_check_delay = std::chrono::milli
 // errc::uninitialized instead of taken over. Errors: the kind's foreign, not_winmmf and
 // corrupt codes; unsupported_layout_version for another version of this layout; timeout for a
 // live initialiser that does not finish in time.
-template <class Env>
+template <class M = mapped_memory, class Env>
 attach_result attach(std::byte* base, std::size_t header_bytes, identity me, const layout_kind& kind,
                      std::chrono::nanoseconds max_wait, std::chrono::nanoseconds bound, Env& env,
                      bool may_initialize) noexcept
@@ -228,10 +259,12 @@ attach_result attach(std::byte* base, std::size_t header_bytes, identity me, con
     const nanoseconds interval = check_interval(bound);
     nanoseconds next_check = start + std::min(interval, first_check_delay);
     for (;;) {
-        // acquire: pairs with the marker's release (step 4) and the ready value's (step 5).
-        const std::uint32_t first = detail::ref32(p.marker).load(std::memory_order_acquire);
-        const std::uint64_t init = detail::ref64(p.init).load(std::memory_order_acquire);
-        const std::uint32_t version = detail::ref32(p.version).load(std::memory_order_relaxed);
+        // acquire (ready_observe): pairs with the marker's release (step 4) and the ready
+        // value's (step 5). The version is read after init's acquire and stored before its
+        // release, so relaxed suffices for it.
+        const std::uint32_t first = detail::ref32<M>(p.marker).load(ready_observe);
+        const std::uint64_t init = detail::ref64<M>(p.init).load(ready_observe);
+        const std::uint32_t version = detail::ref32<M>(p.version).load(std::memory_order_relaxed);
         const nanoseconds now = env.now();
         const bool check_due = now >= next_check;
         if (check_due) {
@@ -255,17 +288,18 @@ attach_result attach(std::byte* base, std::size_t header_bytes, identity me, con
                 std::uint64_t expected = init;
                 // acquire: whatever the dead creator wrote is before our rewrite; nobody else
                 // writes the header while init names us.
-                if (detail::ref64(p.init).compare_exchange_strong(expected, pack(me), std::memory_order_acquire,
-                                                                 std::memory_order_relaxed)) {
+                if (detail::ref64<M>(p.init).compare_exchange_strong(expected, pack(me), std::memory_order_acquire,
+                                                                    std::memory_order_relaxed)) {
                     return {errc{}, true};
                 }
                 continue; // another opener took it over first: wait for that one
             }
         } else if (first == 0) {
-            if (!detail::rest_is_zero(base, header_bytes)) {
+            if (!detail::rest_is_zero<M>(base, header_bytes)) {
                 // A creator locks the first word before it writes anything, so data behind a
                 // zero first word is a WinMMF mapping's - unless the creator has locked it since.
-                if (detail::ref32(p.marker).load(std::memory_order_acquire) == 0) {
+                // acquire: pairs with a creator's step 1 exchange (acq_rel), which precedes its writes.
+                if (detail::ref32<M>(p.marker).load(std::memory_order_acquire) == 0) {
                     return {kind.foreign};
                 }
                 continue;

@@ -1,5 +1,6 @@
 // winmmf/protocol/win32_rules.hpp - what a failed Win32 call means for the caller, decided by pure
 // functions.
+// Win32 shell: winmmf/detail/section_errors.hpp
 //
 // The same Win32 error can mean different things: ERROR_ACCESS_DENIED from CreateFileMappingW
 // is a missing SeCreateGlobalPrivilege when a Global\ name does not exist yet, but a DACL that
