@@ -193,6 +193,109 @@ int channel_ours(const std::wstring& control_name, const std::wstring& channel_n
     }
 }
 
+// bench::wake_settle in QueryPerformanceCounter ticks.
+std::int64_t settle_ticks_of(const LARGE_INTEGER& frequency)
+{
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(bench::wake_settle).count();
+    return frequency.QuadPart * us / 1000000;
+}
+
+// Lets `ticks` pass, yielding, and returns QueryPerformanceCounter at the end.
+std::int64_t settle(std::int64_t ticks)
+{
+    LARGE_INTEGER now{};
+    ::QueryPerformanceCounter(&now);
+    const std::int64_t until = now.QuadPart + ticks;
+    do {
+        ::SwitchToThread();
+        ::QueryPerformanceCounter(&now);
+    } while (now.QuadPart < until);
+    return now.QuadPart;
+}
+
+// The other side of the async wake-up what-if rows: raw events, no winmmf code. No reader
+// announces itself here, so every request gets the whole settle before its wake-up.
+int stamp_event(const std::wstring& control_name, const std::wstring& request_name, const std::wstring& wake_name)
+{
+    raw_control control(control_name);
+    HANDLE request = ::OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, request_name.c_str());
+    HANDLE wake = ::OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, wake_name.c_str());
+    if (control.block == nullptr || request == nullptr || wake == nullptr) {
+        return 3;
+    }
+    LARGE_INTEGER frequency{};
+    ::QueryPerformanceFrequency(&frequency);
+    const std::int64_t settle_ticks = settle_ticks_of(frequency);
+    std::atomic_ref<std::int64_t> stamp(control.block->stamp);
+    ready(control_name);
+    for (;;) {
+        if (::WaitForSingleObject(request, INFINITE) != WAIT_OBJECT_0) {
+            return 4;
+        }
+        if (control.stopped()) {
+            return 0;
+        }
+        // release: the benchmark reads the stamp after its wake-up (SetEvent orders it too).
+        stamp.store(settle(settle_ticks), std::memory_order_release);
+        ::SetEvent(wake);
+    }
+}
+
+// The writer of the async wake-up rows. Each notify of <ack> (the benchmark's reader asking for
+// the next frame) gets one frame, published only once the reader is asleep for it: announced in
+// the channel's notification sibling, then given bench::wake_settle more to get into its kernel
+// wait (the blocking form asks before it calls take(), and would otherwise sometimes find the
+// frame without sleeping). Then the frame is stamped with QueryPerformanceCounter, a clock
+// every process shares, and published: the benchmark measures from that stamp to its reader's
+// completion. Frames that had to wait for the announcement are counted (the same rule for every
+// form; the settle is not in the measured latency).
+int publish_on_ack(const std::wstring& control_name, const std::wstring& channel_name, const std::wstring& ack_name)
+{
+    raw_control control(control_name);
+    std::error_code ec;
+    auto writer = frame_writer::create(custom(channel_name), {.max_frame_size = bench::wake_frame_bytes}, ec);
+    auto ack = notification::open(custom(ack_name), ec);
+    if (control.block == nullptr || !writer || !ack) {
+        return 3;
+    }
+    std::atomic_ref<std::uint64_t> published(control.block->published);
+    std::atomic_ref<std::uint64_t> held_back(control.block->held_back);
+    LARGE_INTEGER frequency{};
+    ::QueryPerformanceFrequency(&frequency);
+    const std::int64_t settle_ticks = settle_ticks_of(frequency);
+    std::vector<std::byte> frame(bench::wake_frame_bytes, std::byte{0x5A});
+    std::uint64_t seen = ack.sequence();
+    ready(control_name);
+    for (;;) {
+        seen = ack.wait(seen, acquire_mode::wait_for(std::chrono::hours(1)), ec);
+        if (ec) {
+            return 4;
+        }
+        if (control.stopped()) {
+            return 0;
+        }
+        bool held = false;
+        while (writer.waiting() == 0) {
+            if (control.stopped()) {
+                return 0;
+            }
+            held = true;
+            ::SwitchToThread();
+        }
+        const std::int64_t now = settle(settle_ticks);
+        std::memcpy(frame.data(), &now, sizeof now);
+        writer.publish(frame, {}, ec);
+        if (ec) {
+            return 4;
+        }
+        // relaxed: counts the benchmark reads after the row, long after these stores.
+        published.fetch_add(1, std::memory_order_relaxed);
+        if (held) {
+            held_back.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+}
+
 // Length-prefixed frames: 8 bytes of length (0: stop), the bytes, then one byte back.
 template <class Read, class Write>
 int answer_stream(Read read_exact, Write write_all)
@@ -322,6 +425,12 @@ int main()
     }
     if (mode == L"channel-view") {
         return channel_ours(control, arg(3), arg(4), true);
+    }
+    if (mode == L"publish-on-ack") {
+        return publish_on_ack(control, arg(3), arg(4));
+    }
+    if (mode == L"stamp-event") {
+        return stamp_event(control, arg(3), arg(4));
     }
     if (mode == L"pipe") {
         return pipe_client(arg(3), control);

@@ -5,7 +5,8 @@
 // asserted: the machine is shared and noisy.
 //
 //   winmmf_bench.exe                       everything (scripts/bench.sh runs it under Wine)
-//   winmmf_bench.exe "[lock]"              one group: [frame] [lock] [handoff] [transfer]
+//   winmmf_bench.exe "[lock]"              one group: [frame] [lock] [handoff] [transfer] [async]
+//   WINMMF_BENCH_IDLE_SECONDS=2            a shorter idle interval for "[async][idle]" (default 10 s)
 //
 // <winsock2.h> comes before anything that includes <windows.h>.
 #include <winsock2.h>
@@ -21,6 +22,15 @@
 #define WINMMF_BENCH_HAVE_ROBUST 1
 #endif
 
+// The Asio row: built when CMake found Asio (target winmmf::asio), otherwise it reads n/a.
+// Asio's own headers first, so that <winmmf/asio.hpp> picks standalone Asio.
+#if defined(WINMMF_BENCH_HAVE_ASIO)
+#include <asio/bind_executor.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <winmmf/asio.hpp>
+#endif
+
 #if defined(WINMMF_BENCH_HAVE_BOOST)
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/sync/interprocess_mutex.hpp>
@@ -33,6 +43,7 @@
 #include <catch2/reporters/catch_reporter_event_listener.hpp>
 #include <catch2/reporters/catch_reporter_registrars.hpp>
 
+#include <async_fan_in.hpp> // test::own_thread_count
 #include <test_support.hpp>
 
 #if defined(_MSC_VER)
@@ -42,15 +53,19 @@
 #endif
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <new>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace winmmf;
@@ -84,7 +99,21 @@ constexpr const char* transfer_pipe = "transfer 1080p: named pipe";
 constexpr const char* transfer_tcp = "transfer 1080p: TCP loopback";
 constexpr const char* wake_raw_opens = "wake: 64 OpenEventW of names that do not exist";
 constexpr const char* wake_scribbled = "wake: publish 64 B, its notification scribbled (64 bits, no events)";
+// One-way latencies: a writer process publishes, the reader's completion runs (see the test case).
+constexpr const char* async_wake_blocking = "async wake-up: publish -> blocking take returns";
+constexpr const char* async_wake_pool = "async wake-up: publish -> async_take thread-pool callback runs";
+constexpr const char* async_wake_asio = "async wake-up: publish -> winmmf::asio::async_take handler runs";
+// What-if rows (no winmmf code): the same one-way latency for a raw named event, to show what
+// the thread pool costs by itself. The library's asynchronous wait uses a new pool wait per wait
+// and closes it before it delivers; the last row does that too.
+constexpr const char* async_whatif_event = "async wake-up what-if: SetEvent -> WaitForSingleObject returns";
+constexpr const char* async_whatif_pool = "async wake-up what-if: SetEvent -> callback of a reused TP_WAIT";
+constexpr const char* async_whatif_closed =
+    "async wake-up what-if: SetEvent -> callback, after closing its new TP_WAIT";
 } // namespace names
+
+// The idle-waits row: how long the 1,000 waits sit idle (WINMMF_BENCH_IDLE_SECONDS overrides).
+constexpr double idle_seconds = 10;
 
 enum class compare { time_at_most, speed_at_least };
 
@@ -123,7 +152,32 @@ const target targets[] = {
     // then costs at most one failed open per bit, and nothing more.
     {"publish, garbage in the notification: vs its 64 failed opens", names::wake_scribbled, names::wake_raw_opens,
      compare::time_at_most, 1.2},
+    // A writer process publishes and the asynchronous reader's completion runs, against the
+    // same round trip with the reader asleep in the blocking take.
+    {"async wake-up, thread-pool callback vs blocking take", names::async_wake_pool, names::async_wake_blocking,
+     compare::time_at_most, 1.3},
+    {"async wake-up, through Asio vs blocking take", names::async_wake_asio, names::async_wake_blocking,
+     compare::time_at_most, 1.5},
 };
+
+// Figures a row reports without a target (the idle waits' threads and CPU time): printed after
+// the table, and written to the JSON, as they were measured.
+struct reported_figure {
+    std::string measure;
+    double value;
+    std::string unit;
+};
+
+std::vector<reported_figure>& reported()
+{
+    static std::vector<reported_figure> figures;
+    return figures;
+}
+
+void report(std::string measure, double value, std::string unit)
+{
+    reported().push_back({std::move(measure), value, std::move(unit)});
+}
 
 // ---- the machine --------------------------------------------------------------------------------
 
@@ -232,7 +286,7 @@ public:
 
     void testRunEnded(Catch::TestRunStats const&) override
     {
-        if (results_.empty()) {
+        if (results_.empty() && reported().empty()) {
             return;
         }
         const std::string cpu = cpu_name();
@@ -284,6 +338,18 @@ public:
         std::printf("\nratio: time rows are ours / baseline (lower is better); speed rows are baseline / ours\n"
                     "(how many times faster ours is). noise: the wider 95%% confidence interval of the two means,\n"
                     "relative to its mean. Targets are reported, never asserted.\n");
+        std::string json_reported;
+        if (!reported().empty()) {
+            std::printf("\n%-62s %12s  %s\n", "reported (no target)", "value", "unit");
+        }
+        for (const reported_figure& r : reported()) {
+            std::printf("%-62s %12.6g  %s\n", r.measure.c_str(), r.value, r.unit.c_str());
+            char row[1024];
+            std::snprintf(row, sizeof row, "%s    {\"measure\": \"%s\", \"value\": %.6g, \"unit\": \"%s\"}",
+                          json_reported.empty() ? "" : ",\n", json_escape(r.measure).c_str(), r.value,
+                          json_escape(r.unit).c_str());
+            json_reported += row;
+        }
 
         const char* path = std::getenv("WINMMF_BENCH_JSON");
         const std::string file = path != nullptr && *path != '\0' ? path : "winmmf-bench.json";
@@ -300,7 +366,8 @@ public:
                              m.stddev_ns, m.samples, m.iterations);
                 first = false;
             }
-            std::fprintf(f, "\n  ],\n  \"targets\": [\n%s\n  ]\n}\n", json_targets.c_str());
+            std::fprintf(f, "\n  ],\n  \"targets\": [\n%s\n  ],\n  \"reported\": [\n%s\n  ]\n}\n",
+                         json_targets.c_str(), json_reported.c_str());
             std::fclose(f);
             std::printf("JSON: %s\n", file.c_str());
         } else {
@@ -767,4 +834,457 @@ TEST_CASE("transfer a 1080p frame to another process and get an acknowledgement"
         ::closesocket(listener);
         ::WSACleanup();
     }
+}
+
+// ---- asynchronous waits -------------------------------------------------------------------------
+
+namespace {
+
+// The clock of the one-way latency rows: steady_clock, less the time each iteration spent
+// outside the latency it measured (asking for the frame, letting the reader fall asleep, waking
+// the benchmark's thread). Catch2 estimates, warms up, samples and bootstraps with it as with
+// its own clock, so such a row is the mean one-way latency with its confidence interval, as
+// every other row is a mean time.
+struct one_way_clock {
+    using duration = std::chrono::nanoseconds;
+    using rep = duration::rep;
+    using period = duration::period;
+    using time_point = std::chrono::time_point<one_way_clock, duration>;
+    static constexpr bool is_steady = true;
+
+    static time_point now() noexcept
+    {
+        return time_point(std::chrono::duration_cast<duration>(std::chrono::steady_clock::now().time_since_epoch()) -
+                          excluded());
+    }
+    // Ends an iteration that started at `start` and measured `latency`: the rest is not counted.
+    static void keep_only(std::chrono::steady_clock::time_point start, duration latency) noexcept
+    {
+        const auto spent = std::chrono::duration_cast<duration>(std::chrono::steady_clock::now() - start);
+        if (spent > latency) {
+            excluded() += spent - latency;
+        }
+    }
+
+private:
+    static duration& excluded() noexcept
+    {
+        static duration total{0};
+        return total;
+    }
+};
+
+// Runs a one-way latency row: `iteration` measures one latency and calls keep_only.
+template <class Iteration>
+void one_way_benchmark(const char* name, Iteration iteration)
+{
+    if (Catch::getCurrentContext().getConfig()->skipBenchmarks()) {
+        return;
+    }
+    Catch::Benchmark::Benchmark(name, std::move(iteration)).run<one_way_clock>();
+}
+
+std::int64_t qpc_now() noexcept
+{
+    LARGE_INTEGER t{};
+    ::QueryPerformanceCounter(&t);
+    return t.QuadPart;
+}
+
+// From the writer's stamp in a wake-up frame to `arrived` (both QueryPerformanceCounter values).
+std::chrono::nanoseconds latency_of(std::span<const std::byte> frame, std::int64_t arrived) noexcept
+{
+    static const std::int64_t frequency = [] {
+        LARGE_INTEGER f{};
+        ::QueryPerformanceFrequency(&f);
+        return f.QuadPart;
+    }();
+    std::int64_t stamp = 0;
+    std::memcpy(&stamp, frame.data(), sizeof stamp);
+    const std::int64_t ticks = arrived - stamp;
+    if (ticks <= 0) {
+        return std::chrono::nanoseconds(0);
+    }
+    return std::chrono::nanoseconds(ticks / frequency * 1000000000 + ticks % frequency * 1000000000 / frequency);
+}
+
+// One wake-up of an asynchronous form per run(): starts the reader's wait (announced before
+// `arm` returns), asks the helper for a frame, and sleeps until the completion (which takes its
+// time stamp first thing) wakes it. Only the latency is counted.
+class async_wake {
+public:
+    // `arm` starts the reader's wait into `buf`; its completion calls completed().
+    async_wake(notification& ack, std::span<const std::byte> buf, std::function<void()> arm)
+        : ack_(ack), buf_(buf), arm_(std::move(arm)), done_(::CreateEventW(nullptr, FALSE, FALSE, nullptr))
+    {
+        if (!done_) {
+            throw std::runtime_error("async_wake: CreateEventW");
+        }
+    }
+
+    // On the benchmark's thread: one iteration of the row.
+    void run()
+    {
+        const auto start = std::chrono::steady_clock::now();
+        if (stuck_) {
+            one_way_clock::keep_only(start, {});
+            return;
+        }
+        arm_();
+        std::error_code ec;
+        ack_.notify(ec);
+        if (::WaitForSingleObject(done_.get(), 60000) != WAIT_OBJECT_0) {
+            stuck_ = true; // counted in full (a row of zeros would never end its estimate)
+            one_way_clock::keep_only(start, std::chrono::hours(1));
+            return;
+        }
+        one_way_clock::keep_only(start, latency_);
+    }
+
+    // In the reader's completion; `arrived` is its first act.
+    void completed(const std::error_code& ec, std::int64_t arrived) noexcept
+    {
+        if (ec) {
+            failures_.fetch_add(1);
+            latency_ = std::chrono::hours(1);
+        } else {
+            latency_ = latency_of(buf_, arrived);
+        }
+        ::SetEvent(done_.get());
+    }
+
+    unsigned failures() const noexcept { return failures_.load(); }
+    bool stuck() const noexcept { return stuck_; }
+
+private:
+    notification& ack_;
+    std::span<const std::byte> buf_;
+    std::function<void()> arm_;
+    detail::unique_handle done_;
+    std::chrono::nanoseconds latency_{0}; // written before done_ is set, read after the wait
+    std::atomic<unsigned> failures_{0};
+    bool stuck_ = false;
+};
+
+// The helper's counts of publishes, for one row.
+struct publish_counts {
+    std::uint64_t published = 0;
+    std::uint64_t held_back = 0;
+};
+
+publish_counts counts_of(raw_control& control)
+{
+    return {std::atomic_ref<std::uint64_t>(control.block()->published).load(),
+            std::atomic_ref<std::uint64_t>(control.block()->held_back).load()};
+}
+
+void report_held_back(const char* form, const publish_counts& before, const publish_counts& after)
+{
+    const std::uint64_t published = after.published - before.published;
+    report(std::string("async wake-up, ") + form + ": frames that waited for the reader to announce itself",
+           static_cast<double>(after.held_back - before.held_back), "of " + std::to_string(published) + " frames");
+}
+
+// A reader of the helper's channel that has taken everything published so far: its next take
+// waits for the next frame.
+frame_reader drained_reader(const std::string& channel, std::span<std::byte> buf)
+{
+    auto reader = frame_reader::open(local(channel));
+    frame_info info;
+    std::error_code ec;
+    reader.try_take(buf, info, ec);
+    if (ec) {
+        throw std::system_error(ec, "drained_reader");
+    }
+    return reader;
+}
+
+std::chrono::milliseconds idle_interval()
+{
+    double seconds = idle_seconds;
+    if (const char* s = std::getenv("WINMMF_BENCH_IDLE_SECONDS"); s != nullptr && *s != '\0') {
+        const double v = std::strtod(s, nullptr);
+        if (v > 0) {
+            seconds = v;
+        }
+    }
+    return std::chrono::milliseconds(std::llround(seconds * 1000));
+}
+
+// User + kernel time of every thread of this process so far, in 100 ns units.
+std::uint64_t process_cpu_time()
+{
+    FILETIME created{}, exited{}, kernel{}, user{};
+    if (!::GetProcessTimes(::GetCurrentProcess(), &created, &exited, &kernel, &user)) {
+        return 0;
+    }
+    const auto ticks = [](const FILETIME& t) { return (std::uint64_t{t.dwHighDateTime} << 32) | t.dwLowDateTime; };
+    return ticks(kernel) + ticks(user);
+}
+
+} // namespace
+
+TEST_CASE("wake-up latency of the asynchronous forms against the blocking take, a writer process publishing",
+          "[async][latency]")
+{
+    // One-way: from the helper's stamp, taken as it publishes, to the first instruction of the
+    // reader's completion (the blocking form: take() returning). Before each frame the reader
+    // asks for it through `ack` and goes to sleep; the helper publishes only once the reader is
+    // announced, and bench::wake_settle later (helper: publish-on-ack). One helper, one
+    // channel, a fresh reader for each row.
+    raw_control control("Local\\" + bench_name("async-wake"));
+    const std::string channel = bench_name("async-wake-channel");
+    const std::string ack_name = bench_name("async-wake-ack");
+    auto ack = notification::create(local(ack_name));
+    helper h(control, {"publish-on-ack", "Local\\" + channel, "Local\\" + ack_name});
+    REQUIRE(h.wait_ready());
+    const acquire_mode mode = acquire_mode::wait_for(std::chrono::hours(1));
+    std::vector<std::byte> buf(bench::wake_frame_bytes);
+
+    {
+        auto reader = drained_reader(channel, buf);
+        const publish_counts before = counts_of(control);
+        unsigned failures = 0;
+        one_way_benchmark(names::async_wake_blocking, [&] {
+            const auto start = std::chrono::steady_clock::now();
+            std::error_code ec;
+            ack.notify(ec);
+            reader.take(buf, mode, ec);
+            const std::int64_t arrived = qpc_now();
+            failures += ec ? 1u : 0u;
+            one_way_clock::keep_only(start, ec ? std::chrono::hours(1) : latency_of(buf, arrived));
+        });
+        CHECK(failures == 0);
+        CHECK(reader.frames_skipped() == 0);
+        report_held_back("blocking take", before, counts_of(control));
+    }
+    {
+        auto reader = drained_reader(channel, buf);
+        const publish_counts before = counts_of(control);
+        async_wake* self = nullptr;
+        async_wake wake(ack, buf, [&reader, &buf, &mode, &self] {
+            reader.async_take(buf, mode, [&self](const std::error_code& ec, const frame_info&) noexcept {
+                const std::int64_t arrived = qpc_now();
+                self->completed(ec, arrived);
+            });
+        });
+        self = &wake;
+        one_way_benchmark(names::async_wake_pool, [&wake] { wake.run(); });
+        CHECK(wake.failures() == 0);
+        CHECK_FALSE(wake.stuck());
+        CHECK(reader.frames_skipped() == 0);
+        report_held_back("thread-pool callback", before, counts_of(control));
+    }
+#if defined(WINMMF_BENCH_HAVE_ASIO)
+    {
+        auto reader = drained_reader(channel, buf);
+        const publish_counts before = counts_of(control);
+        ::asio::io_context io(1);
+        auto work = ::asio::make_work_guard(io);
+        std::thread runner([&io] { io.run(); });
+        async_wake* self = nullptr;
+        async_wake wake(ack, buf, [&reader, &buf, &mode, &self, &io] {
+            winmmf::asio::async_take(reader, buf, mode,
+                                     ::asio::bind_executor(io, [&self](const winmmf::asio::error_code& ec,
+                                                                       const frame_info&) {
+                                         const std::int64_t arrived = qpc_now();
+                                         self->completed(winmmf::asio::to_std(ec), arrived);
+                                     }));
+        });
+        self = &wake;
+        one_way_benchmark(names::async_wake_asio, [&wake] { wake.run(); });
+        work.reset();
+        runner.join();
+        CHECK(wake.failures() == 0);
+        CHECK_FALSE(wake.stuck());
+        CHECK(reader.frames_skipped() == 0);
+        report_held_back("Asio", before, counts_of(control));
+    }
+#endif
+    control.request_stop();
+    ack.notify();
+    CHECK(h.finish());
+}
+
+namespace {
+
+// A raw pool wait's completion for the what-if rows: the callback's time stamp, and the event
+// that wakes the benchmark's thread. `close_first`: the callback first stops and closes its
+// wait, as the library's engine does before it delivers (async_op::finish).
+struct raw_pool_wake {
+    detail::unique_handle done{::CreateEventW(nullptr, FALSE, FALSE, nullptr)};
+    std::int64_t arrived = 0;
+    bool close_first = false;
+
+    static void CALLBACK on_signalled(PTP_CALLBACK_INSTANCE, PVOID context, PTP_WAIT wait, TP_WAIT_RESULT) noexcept
+    {
+        auto* self = static_cast<raw_pool_wake*>(context);
+        if (self->close_first) {
+            ::SetThreadpoolWait(wait, nullptr, nullptr);
+            ::CloseThreadpoolWait(wait);
+        }
+        self->arrived = qpc_now();
+        ::SetEvent(self->done.get());
+    }
+};
+
+// From the stamp-event helper's stamp to `arrived`.
+std::chrono::nanoseconds raw_latency(raw_control& control, std::int64_t arrived)
+{
+    std::byte stamp[sizeof(std::int64_t)];
+    const std::int64_t value = std::atomic_ref<std::int64_t>(control.block()->stamp).load(std::memory_order_acquire);
+    std::memcpy(stamp, &value, sizeof value);
+    return latency_of(stamp, arrived);
+}
+
+} // namespace
+
+TEST_CASE("what a thread-pool wait costs by itself: raw events, a helper process setting them", "[async][latency]")
+{
+    raw_control control("Local\\" + bench_name("async-raw"));
+    const std::string request_name = "Local\\" + bench_name("async-raw-request");
+    const std::string wake_name = "Local\\" + bench_name("async-raw-wake");
+    detail::unique_handle request(::CreateEventW(nullptr, FALSE, FALSE, test::widen(request_name).c_str()));
+    detail::unique_handle wake(::CreateEventW(nullptr, FALSE, FALSE, test::widen(wake_name).c_str()));
+    REQUIRE(request);
+    REQUIRE(wake);
+    helper h(control, {"stamp-event", request_name, wake_name});
+    REQUIRE(h.wait_ready());
+
+    one_way_benchmark(names::async_whatif_event, [&] {
+        const auto start = std::chrono::steady_clock::now();
+        ::SetEvent(request.get());
+        ::WaitForSingleObject(wake.get(), INFINITE);
+        const std::int64_t arrived = qpc_now();
+        one_way_clock::keep_only(start, raw_latency(control, arrived));
+    });
+    for (const bool close_first : {false, true}) {
+        raw_pool_wake completion;
+        completion.close_first = close_first;
+        REQUIRE(completion.done);
+        const auto make_wait = [&completion] {
+            return ::CreateThreadpoolWait(&raw_pool_wake::on_signalled, &completion, nullptr);
+        };
+        PTP_WAIT reused = close_first ? nullptr : make_wait();
+        bool ok = true;
+        one_way_benchmark(close_first ? names::async_whatif_closed : names::async_whatif_pool, [&] {
+            const auto start = std::chrono::steady_clock::now();
+            PTP_WAIT wait = close_first ? make_wait() : reused;
+            ok = ok && wait != nullptr;
+            ::SetThreadpoolWait(wait, wake.get(), nullptr);
+            ::SetEvent(request.get());
+            const bool woken = ::WaitForSingleObject(completion.done.get(), 60000) == WAIT_OBJECT_0;
+            ok = ok && woken;
+            one_way_clock::keep_only(start, woken ? raw_latency(control, completion.arrived) : std::chrono::hours(1));
+        });
+        CHECK(ok);
+        if (reused != nullptr) {
+            ::SetThreadpoolWait(reused, nullptr, nullptr);
+            ::WaitForThreadpoolWaitCallbacks(reused, TRUE);
+            ::CloseThreadpoolWait(reused);
+        }
+    }
+    control.request_stop();
+    ::SetEvent(request.get());
+    CHECK(h.finish());
+}
+
+TEST_CASE("1,000 idle asynchronous waits: the threads and the CPU time they cost", "[async][idle]")
+{
+    // 500 takes (50 readers on each of 10 channels) and 500 notification waits (50 on each of
+    // 10 notifications: at most 50 sleepers per object, of its 64 waiter slots). Nothing is
+    // published or notified: what does waiting cost while nothing happens?
+    constexpr unsigned objects = 10;
+    constexpr unsigned per_object = 50;
+    constexpr unsigned waits = 2 * objects * per_object;
+    const std::chrono::milliseconds interval = idle_interval();
+
+    std::vector<frame_writer> writers;
+    std::vector<frame_reader> readers;
+    std::vector<notification> notifications;
+    for (unsigned i = 0; i < objects; ++i) {
+        const std::string channel = bench_name(("idle-c" + std::to_string(i)).c_str());
+        writers.push_back(frame_writer::create(local(channel), {.max_frame_size = bench::wake_frame_bytes}));
+        for (unsigned r = 0; r < per_object; ++r) {
+            readers.push_back(frame_reader::open(local(channel)));
+        }
+        notifications.push_back(notification::create(local(bench_name(("idle-n" + std::to_string(i)).c_str()))));
+    }
+    std::vector<std::array<std::byte, bench::wake_frame_bytes>> buffers(readers.size());
+
+    std::atomic<unsigned> ended{0};
+    std::atomic<unsigned> cancelled{0};
+    const auto count = [&ended, &cancelled](const std::error_code& ec) noexcept {
+        if (ec == errc::cancelled) {
+            cancelled.fetch_add(1);
+        }
+        ended.fetch_add(1);
+    };
+    const acquire_mode mode = acquire_mode::wait_for(std::chrono::hours(1));
+
+    const std::size_t threads_before = test::own_thread_count();
+    std::vector<async_operation> ops;
+    ops.reserve(waits);
+    for (std::size_t r = 0; r < readers.size(); ++r) {
+        const auto done = [&count](const std::error_code& ec, const frame_info&) noexcept { count(ec); };
+        ops.push_back(readers[r].async_take(buffers[r], mode, done));
+    }
+    for (notification& n : notifications) {
+        const std::uint64_t seen = n.sequence();
+        for (unsigned k = 0; k < per_object; ++k) {
+            ops.push_back(n.async_wait(seen, mode, [&count](const std::error_code& ec, std::uint64_t) noexcept {
+                count(ec);
+            }));
+        }
+    }
+    // Every wait announced in its object.
+    const bool all_asleep = test::eventually(
+        [&] {
+            std::size_t n = 0;
+            for (const frame_writer& w : writers) {
+                n += w.waiting();
+            }
+            for (const notification& x : notifications) {
+                n += x.waiting();
+            }
+            return n == waits;
+        },
+        60s);
+    REQUIRE(all_asleep);
+    ::Sleep(500); // the pool's threads settle
+
+    const std::size_t threads_start = test::own_thread_count();
+    const unsigned ended_before = ended.load();
+    const std::uint64_t cpu_start = process_cpu_time();
+    const auto wall_start = std::chrono::steady_clock::now();
+    ::Sleep(static_cast<DWORD>(interval.count()));
+    const std::uint64_t cpu_end = process_cpu_time();
+    const auto wall_end = std::chrono::steady_clock::now();
+    const std::size_t threads_end = test::own_thread_count();
+    const unsigned ended_idle = ended.load() - ended_before;
+
+    for (async_operation& op : ops) {
+        op.cancel();
+    }
+    const bool all_ended = test::eventually([&] { return ended.load() == waits; }, 60s);
+    const std::size_t threads_after = test::own_thread_count();
+    ops.clear();
+
+    const double wall_ms = std::chrono::duration<double, std::milli>(wall_end - wall_start).count();
+    const double cpu_ms = static_cast<double>(cpu_end - cpu_start) / 1e4;
+    report("async idle: threads before the 1,000 waits", static_cast<double>(threads_before), "threads");
+    report("async idle: threads with the 1,000 waits pending (start)", static_cast<double>(threads_start), "threads");
+    report("async idle: threads with the 1,000 waits pending (end)", static_cast<double>(threads_end), "threads");
+    report("async idle: threads once they are cancelled", static_cast<double>(threads_after), "threads");
+    report("async idle: the idle interval", wall_ms / 1000, "s");
+    report("async idle: process CPU time over it (user + kernel)", cpu_ms, "ms");
+    report("async idle: the same, per second of the interval", cpu_ms / (wall_ms / 1000), "ms/s");
+    report("async idle: waits that ended while idle", static_cast<double>(ended_idle), "of 1000");
+    report("async idle: waits ended by cancel() with errc::cancelled", static_cast<double>(cancelled.load()),
+           "of 1000");
+    CHECK(threads_start > 0);
+    CHECK(ended_before == 0);
+    CHECK(ended_idle == 0);
+    CHECK(all_ended);
+    CHECK(cancelled.load() == waits);
 }

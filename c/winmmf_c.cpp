@@ -89,11 +89,13 @@ WINMMF_C_SAME(WINMMF_E_WINMMF_NAME_TOO_LONG, winmmf_name_too_long);
 WINMMF_C_SAME(WINMMF_E_WINMMF_NAME_NOT_ASCII, winmmf_name_not_ascii);
 WINMMF_C_SAME(WINMMF_E_MISALIGNED, misaligned);
 WINMMF_C_SAME(WINMMF_E_NO_CHANGE_NOTIFICATION, no_change_notification);
+WINMMF_C_SAME(WINMMF_E_ABORTED, aborted);
+WINMMF_C_SAME(WINMMF_E_OPERATION_PENDING, operation_pending);
 #undef WINMMF_C_SAME
 
 // The last errc the header knows. A value appended to errc later maps to a negative status the
 // header does not name yet, which winmmf_error_message still describes.
-constexpr int last_named_errc = static_cast<int>(errc::no_change_notification);
+constexpr int last_named_errc = static_cast<int>(errc::operation_pending);
 constexpr int winmmf_range_end = -999; // -1 ... -999: winmmf::errc
 
 int status_of(const std::error_code& ec) noexcept

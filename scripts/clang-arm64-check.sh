@@ -20,6 +20,7 @@ flags=(--target=aarch64-w64-windows-gnu --sysroot=/usr/x86_64-w64-mingw32 -nostd
        -isystem /usr/x86_64-w64-mingw32/include -isystem "$catch2_include"
        -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion
        -Wshadow -Werror -I"$root/include" -I"$root/tests/support")
+source "$root/scripts/lib/asio-flags.sh"
 # The target really is ARM64, and the shared words are lock-free there (what the headers assert).
 probe=$(mktemp --suffix=.cpp)
 trap 'rm -f "$probe"' EXIT
@@ -50,12 +51,16 @@ while IFS= read -r -d '' source; do
         continue
     fi
     count=$((count + 1))
-    if ! clang++ "${flags[@]}" "$source"; then
-        echo "clang arm64: FAILED $source" >&2
-        failed=$((failed + 1))
-    fi
+    asio_variants_for "$source"
+    for variant in "${asio_variants[@]}"; do
+        # shellcheck disable=SC2086 # a variant is a list of flags
+        if ! clang++ "${flags[@]}" $variant "$source"; then
+            echo "clang arm64: FAILED $source ${variant:+($variant)}" >&2
+            failed=$((failed + 1))
+        fi
+    done
 done < <(find "$root/include" "$root/tests/win" "$root/tests/child" "$root/tests/peer" \
-              "$root/tests/unit" "$root/examples" "$root/tools" "$root/bench" "$root/c" \
+              "$root/tests/unit" "$root/tests/asio" "$root/examples" "$root/tools" "$root/bench" "$root/c" \
               \( -name '*.cpp' -o -name '*.hpp' \) -print0 2>/dev/null | sort -z)
 echo "clang (windows arm64 target): $((count - failed)) of $count translation units compile cleanly ($skipped x86-only, not checked)"
 [ $failed -eq 0 ]

@@ -11,6 +11,7 @@ flags=(--target=x86_64-w64-windows-gnu --sysroot=/usr/x86_64-w64-mingw32 -nostdi
        -isystem /usr/x86_64-w64-mingw32/include -isystem "$catch2_include"
        -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion
        -Wshadow -Werror -I"$root/include" -I"$root/tests/support")
+source "$root/scripts/lib/asio-flags.sh"
 count=0
 failed=0
 while IFS= read -r -d '' source; do
@@ -18,12 +19,16 @@ while IFS= read -r -d '' source; do
     extra=()
     # tests/noexcept/ is the library without exceptions, as its CMakeLists builds it.
     case "$source" in "$root/tests/noexcept/"*) extra=(-fno-exceptions) ;; esac
-    if ! clang++ "${flags[@]}" "${extra[@]}" "$source"; then
-        echo "clang: FAILED $source" >&2
-        failed=$((failed + 1))
-    fi
+    asio_variants_for "$source"
+    for variant in "${asio_variants[@]}"; do
+        # shellcheck disable=SC2086 # a variant is a list of flags
+        if ! clang++ "${flags[@]}" "${extra[@]}" $variant "$source"; then
+            echo "clang: FAILED $source ${variant:+($variant)}" >&2
+            failed=$((failed + 1))
+        fi
+    done
 done < <(find "$root/include" "$root/tests/win" "$root/tests/child" "$root/tests/peer" \
-              "$root/tests/unit" "$root/tests/noexcept" "$root/examples" "$root/tools" "$root/bench" "$root/c" \
+              "$root/tests/unit" "$root/tests/asio" "$root/tests/noexcept" "$root/examples" "$root/tools" "$root/bench" "$root/c" \
               \( -name '*.cpp' -o -name '*.hpp' \) -print0 2>/dev/null | sort -z)
 echo "clang (windows target): $((count - failed)) of $count translation units compile cleanly"
 [ $failed -eq 0 ]

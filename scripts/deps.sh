@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on a fresh Debian machine, and nothing that is
 # already there: mingw-w64, Wine, CMake, Ninja, clang with its sanitizer runtimes, Boost
-# headers (a benchmark peer), Relacy (the memory-model checker, tests/relacy), GStreamer's
+# headers (a benchmark peer and Boost.Asio), standalone Asio, Relacy (the memory-model checker, tests/relacy), GStreamer's
 # plugins, ffmpeg and Xvfb (the frame service's media tests, tests/media), and the Catch2 v3
 # source (Debian trixie's source package).
 #
@@ -29,6 +29,9 @@ declare -A wanted=(
     [clang]=/usr/bin/clang++
     [libclang-rt-14-dev]=/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.tsan-x86_64.a
     [libboost-dev]=/usr/include/boost/version.hpp
+    # Standalone Asio for <winmmf/asio.hpp>'s tests, example and benchmark rows (Boost.Asio
+    # comes with libboost-dev).
+    [libasio-dev]=/usr/include/asio.hpp
     [relacy-dev]=/usr/include/relacy/relacy.hpp
     # The frame service's media tests (tests/media): Wine's Media Foundation decodes through
     # GStreamer; ffmpeg makes the clips, their reference decodes and the window's screenshot

@@ -7,7 +7,10 @@
 // takes a line without them as stride = the minimum, source = synthetic.
 //
 // It is replaced atomically (write a temporary file beside it, then MoveFileExW with
-// MOVEFILE_REPLACE_EXISTING), so a reader never sees half a file, and removed on stop.
+// MOVEFILE_REPLACE_EXISTING), so a reader never sees half a file, and removed on stop. Readers
+// open it sharing read, write and delete, and only for as long as one read takes; a replace or
+// delete that meets a reader that shares less (or Wine, which refuses a replace over an open
+// file whatever it shares) is retried for a while rather than failing the service.
 #pragma once
 
 #include "win.hpp"
@@ -17,8 +20,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -68,6 +69,24 @@ inline std::string format_index(const std::vector<index_entry>& entries)
     return text;
 }
 
+// Runs `attempt` until it succeeds or fails for another reason than a reader holding the file
+// open (sharing violation, or access denied), for up to about a second.
+template <class Attempt>
+bool retry_while_in_use(Attempt attempt)
+{
+    for (int tries = 0;; ++tries) {
+        if (attempt()) {
+            return true;
+        }
+        const DWORD error = ::GetLastError();
+        if ((error != ERROR_SHARING_VIOLATION && error != ERROR_ACCESS_DENIED) || tries == 100) {
+            ::SetLastError(error);
+            return false;
+        }
+        ::Sleep(10);
+    }
+}
+
 inline std::error_code write_index_atomically(const std::string& path, const std::string& text)
 {
     const std::wstring final_path = widen(path);
@@ -86,8 +105,10 @@ inline std::error_code write_index_atomically(const std::string& path, const std
         ::DeleteFileW(temp_path.c_str());
         return write_error;
     }
-    if (!::MoveFileExW(temp_path.c_str(), final_path.c_str(),
-                       MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+    const bool moved = retry_while_in_use([&] {
+        return ::MoveFileExW(temp_path.c_str(), final_path.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) != 0;
+    });
+    if (!moved) {
         const std::error_code move_error = last_error();
         ::DeleteFileW(temp_path.c_str());
         return move_error;
@@ -95,18 +116,37 @@ inline std::error_code write_index_atomically(const std::string& path, const std
     return {};
 }
 
-inline void remove_index(const std::string& path) { ::DeleteFileW(widen(path).c_str()); }
+inline void remove_index(const std::string& path)
+{
+    const std::wstring wide = widen(path);
+    (void)retry_while_in_use([&] { return ::DeleteFileW(wide.c_str()) != 0; });
+}
 
 // Parses an index file; lines that are not entries (comments, blank) are skipped, a malformed
 // entry is an error naming the line.
 inline std::vector<index_entry> read_index(const std::string& path, std::string& error)
 {
     std::vector<index_entry> entries;
-    std::ifstream in(std::filesystem::path(widen(path)), std::ios::binary);
-    if (!in) {
+    // Read at once and closed: the service replaces and deletes the file while programs poll it.
+    const HANDLE file = ::CreateFileW(widen(path).c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                      nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (file == INVALID_HANDLE_VALUE) {
         error = "cannot open the index file " + path;
         return entries;
     }
+    std::string text;
+    char buffer[4096];
+    DWORD got = 0;
+    bool read_ok = true;
+    while ((read_ok = ::ReadFile(file, buffer, sizeof buffer, &got, nullptr) != 0) && got > 0) {
+        text.append(buffer, got);
+    }
+    ::CloseHandle(file);
+    if (!read_ok) {
+        error = "cannot read the index file " + path;
+        return entries;
+    }
+    std::istringstream in(text);
     std::string line;
     int number = 0;
     while (std::getline(in, line)) {

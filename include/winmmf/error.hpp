@@ -88,6 +88,9 @@ enum class errc : int {
     misaligned = 44,
     // a mapping's companion notification (create_options::change_notification)
     no_change_notification = 45,
+    // asynchronous waits (async.hpp)
+    aborted = 46,
+    operation_pending = 47,
 };
 // The two WinMMF name conditions were given their numbers explicitly; nothing may sit between.
 static_assert(static_cast<int>(errc::frame_abandoned) + 1 == static_cast<int>(errc::winmmf_name_too_long));
@@ -214,6 +217,11 @@ public:
         case errc::no_change_notification:
             return "this mapping was created or opened without its change notification "
                    "(create_options::change_notification / open_options::change_notification)";
+        case errc::aborted:
+            return "the object was closed, moved onto or destroyed while the asynchronous wait was pending";
+        case errc::operation_pending:
+            return "an asynchronous wait is pending on this frame reader: it takes one frame at a time "
+                   "(wait for the completion, or cancel it, before the next take)";
         }
         return "unknown winmmf error";
     }
@@ -285,6 +293,10 @@ public:
             return std::errc::invalid_argument;
         case errc::no_change_notification:
             return std::errc::operation_not_supported;
+        case errc::aborted:
+            return std::errc::operation_canceled;
+        case errc::operation_pending:
+            return std::errc::operation_in_progress;
         default:
             return {value, *this};
         }

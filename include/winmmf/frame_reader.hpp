@@ -11,8 +11,10 @@
 #pragma once
 
 #include <winmmf/acquire.hpp>
+#include <winmmf/async.hpp>
 #include <winmmf/cancel_token.hpp>
 #include <winmmf/detail/frame_core.hpp>
+#include <winmmf/detail/frame_take_op.hpp>
 #include <winmmf/detail/open_wait.hpp>
 #include <winmmf/detail/section_errors.hpp>
 #include <winmmf/error.hpp>
@@ -27,6 +29,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <system_error>
 
 namespace winmmf {
@@ -100,7 +103,7 @@ public:
             return r;
         }
         const std::uint64_t newest = core->view.published();
-        r.last_ = newest == 0 ? 0 : newest - 1;
+        core->cursor.last = newest == 0 ? 0 : newest - 1;
         r.core_ = std::move(core);
         return r;
     }
@@ -146,12 +149,12 @@ public:
     // Totals for this reader: frames taken, frames skipped between them, and the sequence of
     // the last frame taken. frames_taken() + frames_skipped() == last_sequence() - (the
     // newest sequence at open(), less one).
-    std::uint64_t frames_taken() const noexcept { return taken_; }
-    std::uint64_t frames_skipped() const noexcept { return skipped_; }
-    std::uint64_t last_sequence() const noexcept { return last_; }
+    std::uint64_t frames_taken() const noexcept { return is_open() ? core_->cursor.taken : 0; }
+    std::uint64_t frames_skipped() const noexcept { return is_open() ? core_->cursor.skipped : 0; }
+    std::uint64_t last_sequence() const noexcept { return is_open() ? core_->cursor.last : 0; }
     // Reads the writer spoiled by overtaking this reader (each was retried on the newest
     // frame). Many retries mean the reader is slow for the channel's slot count.
-    std::uint64_t retries() const noexcept { return retries_; }
+    std::uint64_t retries() const noexcept { return is_open() ? core_->cursor.retries : 0; }
 
     // Whether a writer is there: active, closed (end of stream), or gone (died). Makes a system
     // call when a writer holds the role (to see whether its process still runs).
@@ -235,8 +238,91 @@ public:
         return view;
     }
 
+    // ---- without blocking a thread (async.hpp) --------------------------------------------
+
+    // take() on the thread pool: `done(std::error_code, frame_info)` runs on a pool thread with
+    // take()'s result and errors, or errc::aborted if the reader is closed, moved onto or
+    // destroyed first. `out` must stay valid until then. One wait at a time: while it is
+    // pending, every other take of this reader fails with errc::operation_pending.
+    template <class Done>
+        requires detail::async_completion<frame_info, Done>
+    async_operation async_take(std::span<std::byte> out, const acquire_mode& mode, Done&& done) noexcept
+    {
+        return start_take(out, false, mode,
+                          [done = std::forward<Done>(done)](const std::error_code& ec, const frame_info& info,
+                                                            const detail::frame_location&) mutable noexcept {
+                              done(ec, ec ? frame_info{} : info);
+                          });
+    }
+    // acquire() on the thread pool: `done(std::error_code, frame_view)`. The view must not outlive
+    // the reader, as acquire()'s.
+    template <class Done>
+        requires detail::async_completion<frame_view, Done>
+    async_operation async_acquire(const acquire_mode& mode, Done&& done) noexcept
+    {
+        const protocol::frame_layout::channel_view view = is_open() ? core_->view : protocol::frame_layout::channel_view{};
+        return start_take({}, true, mode,
+                          [view, done = std::forward<Done>(done)](const std::error_code& ec, const frame_info& info,
+                                                                  const detail::frame_location& at) mutable noexcept {
+                              done(ec, ec ? frame_view{} : frame_view(view, at.slot, at.stamp, info));
+                          });
+    }
+    // The coroutine forms: `co_await reader.async_take(out, mode)` (throws as take() does; with
+    // `ec`, sets it) and `co_await reader.async_acquire(mode)`.
+#if WINMMF_EXCEPTIONS
+    auto async_take(std::span<std::byte> out, const acquire_mode& mode) noexcept
+    {
+        return detail::make_awaitable<frame_info>(
+            [this, out, mode](auto&& resume) { this->async_take(out, mode, std::move(resume)); }, nullptr,
+            "frame_reader::async_take");
+    }
+    auto async_acquire(const acquire_mode& mode) noexcept
+    {
+        return detail::make_awaitable<frame_view>([this, mode](auto&& resume) { this->async_acquire(mode, std::move(resume)); },
+                                                  nullptr, "frame_reader::async_acquire");
+    }
+#endif
+    auto async_take(std::span<std::byte> out, const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        return detail::make_awaitable<frame_info>(
+            [this, out, mode](auto&& resume) { this->async_take(out, mode, std::move(resume)); }, &ec,
+            "frame_reader::async_take");
+    }
+    auto async_acquire(const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        return detail::make_awaitable<frame_view>([this, mode](auto&& resume) { this->async_acquire(mode, std::move(resume)); },
+                                                  &ec, "frame_reader::async_acquire");
+    }
+
 private:
-    using status = protocol::frame_layout::channel_view::read_status;
+
+    template <class Done>
+    async_operation start_take(std::span<std::byte> out, bool zero_copy, const acquire_mode& mode, Done&& done) noexcept
+    {
+        using op_type = detail::frame_take_op<std::decay_t<Done>>;
+        const auto fail = [&](const std::error_code& ec) { done(ec, frame_info{}, detail::frame_location{}); };
+        if (!is_open()) {
+            return detail::fail_async<frame_info>(make_error_code(errc::not_open),
+                                                  [done = std::forward<Done>(done)](const std::error_code& ec,
+                                                                                    const frame_info& info) mutable noexcept {
+                                                      done(ec, info, detail::frame_location{});
+                                                  });
+        }
+        bool expected = false;
+        // acquire: pairs with the previous wait's release in let_go (the cursor it moved).
+        if (!core_->cursor.async_pending.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+            return detail::fail_async<frame_info>(make_error_code(errc::operation_pending),
+                                                  [done = std::forward<Done>(done)](const std::error_code& ec,
+                                                                                    const frame_info& info) mutable noexcept {
+                                                      done(ec, info, detail::frame_location{});
+                                                  });
+        }
+        op_type* op = new (std::nothrow) op_type(*core_, out, zero_copy, mode, std::forward<Done>(done));
+        if (op == nullptr) {
+            core_->cursor.async_pending.store(false, std::memory_order_release);
+        }
+        return detail::start_async(op, core_->endpoint->async(), mode.cancel(), fail);
+    }
 
     // One loop for every flavour: look; if nothing is new, wait for the writer's next notify
     // (or poll, or give up) and look again. `view` selects zero-copy.
@@ -247,6 +333,11 @@ private:
     {
         if (!is_open()) {
             ec = errc::not_open;
+            return false;
+        }
+        // acquire: pairs with a finished asynchronous take's release (the cursor it moved).
+        if (core_->cursor.async_pending.load(std::memory_order_acquire)) {
+            ec = errc::operation_pending;
             return false;
         }
         const protocol::frame_layout::channel_view& channel = core_->view;
@@ -273,36 +364,17 @@ private:
             }
             // Read the notify sequence first: a frame published after this read changes it.
             const std::uint64_t seen = channel.notify_sequence();
-            status s;
-            if (view != nullptr) {
-                std::uint32_t slot = 0;
-                std::uint64_t stamp = 0;
-                s = channel.peek_latest(last_, info, slot, stamp, retries_);
-                if (s == status::frame) {
-                    *view = frame_view(channel, slot, stamp, info);
+            detail::frame_location at;
+            switch (detail::look_for_frame(*core_, out, view != nullptr ? &at : nullptr, info, ec)) {
+            case detail::look_result::taken:
+                if (view != nullptr) {
+                    *view = frame_view(channel, at.slot, at.stamp, info);
                 }
-            } else {
-                s = channel.read_latest(last_, out, info, retries_);
-            }
-            switch (s) {
-            case status::frame:
-                last_ = info.sequence;
-                ++taken_;
-                skipped_ += info.skipped;
-                ec.clear();
                 return true;
-            case status::too_small:
-                ec = errc::buffer_too_small;
+            case detail::look_result::failed:
                 return false;
-            case status::overwritten:
-                ec = errc::frame_overwritten;
-                return false;
-            case status::no_new_frame:
+            case detail::look_result::nothing:
                 break;
-            }
-            if (channel.closed()) {
-                ec = errc::end_of_stream;
-                return false;
             }
             if (mode.how() == acquire_mode::kind::try_once) {
                 if (nothing_is_timeout) {
@@ -378,10 +450,6 @@ private:
     }
 
     std::unique_ptr<detail::channel_core> core_;
-    std::uint64_t last_ = 0;
-    std::uint64_t taken_ = 0;
-    std::uint64_t skipped_ = 0;
-    std::uint64_t retries_ = 0;
 };
 
 } // namespace winmmf

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <winmmf/acquire.hpp>
+#include <winmmf/async.hpp>
+#include <winmmf/detail/lock_op.hpp>
 #include <winmmf/detail/open_wait.hpp>
 #include <winmmf/detail/section.hpp>
 #include <winmmf/detail/win32.hpp>
@@ -141,6 +143,7 @@ public:
 #endif
     void close(std::error_code& ec) noexcept
     {
+        async_.reset(); // pending asynchronous locks end (errc::aborted) while the view is mapped
         changes_.reset();
         ec = section_.close();
         lock_ = LockPolicy{};
@@ -251,6 +254,107 @@ public:
     write_guard try_lock_write(std::error_code& ec) noexcept
     {
         return lock_write(acquire_mode::try_once(), ec);
+    }
+
+    // ---- locks without blocking a thread (async.hpp) -------------------------------------
+
+    // lock_read(mode) / lock_write(mode) on the thread pool: `done(std::error_code, guard)` runs on
+    // a pool thread with the blocking call's result and errors (owner_dead with a guard that
+    // holds the lock), or errc::aborted if the mapping is closed, moved onto or destroyed first.
+    // A lock word has no event, so the wait polls: detail/lock_op.hpp. The guard must not
+    // outlive the mapping, as any guard.
+    template <class Done>
+        requires detail::async_completion<read_guard, Done>
+    async_operation async_lock_read(const acquire_mode& mode, Done&& done) const noexcept
+    {
+        std::error_code ec;
+        if (!check_open(ec) || !check_can_lock_shared(ec)) {
+            return detail::fail_async<read_guard>(ec, std::forward<Done>(done));
+        }
+        const LockPolicy policy = lock_;
+        const std::span<const std::byte> bytes(data(), capacity());
+        return start_lock<read_guard>([policy, bytes](const acquire_mode& m, std::error_code& e) noexcept {
+            LockPolicy lock = policy;
+            if (!lock.lock_shared(m, e)) {
+                return read_guard{};
+            }
+            return read_guard(lock, bytes, e == errc::owner_dead);
+        }, mode, std::forward<Done>(done));
+    }
+    template <class Done>
+        requires detail::async_completion<write_guard, Done>
+    async_operation async_lock_write(const acquire_mode& mode, Done&& done) noexcept
+    {
+        std::error_code ec;
+        if (!check_open(ec) || !check_writable(ec)) {
+            return detail::fail_async<write_guard>(ec, std::forward<Done>(done));
+        }
+        // What lock_write() would use, copied now: the op must not reach into this object,
+        // which may be moved while the lock is pending.
+        const LockPolicy policy = lock_;
+        const std::span<std::byte> bytes(data(), capacity());
+        notification* const changes = changes_.get();
+        return start_lock<write_guard>([policy, bytes, changes](const acquire_mode& m, std::error_code& e) noexcept {
+            LockPolicy lock = policy;
+            if (!lock.lock(m, e)) {
+                return write_guard{};
+            }
+            return changes != nullptr ? write_guard(lock, bytes, e == errc::owner_dead, &signal_change, changes)
+                                      : write_guard(lock, bytes, e == errc::owner_dead);
+        }, mode, std::forward<Done>(done));
+    }
+    // wait_for_change on the thread pool: `done(std::error_code, std::uint64_t current)`, as
+    // notification::async_wait.
+    template <class Done>
+        requires detail::async_completion<std::uint64_t, Done>
+    async_operation async_wait_for_change(std::uint64_t seen, const acquire_mode& mode, Done&& done) noexcept
+    {
+        std::error_code ec;
+        if (!check_open(ec) || changes_ == nullptr) {
+            return detail::fail_async<std::uint64_t>(ec ? ec : make_error_code(errc::no_change_notification),
+                                                     std::forward<Done>(done));
+        }
+        return changes_->async_wait(seen, mode, std::forward<Done>(done));
+    }
+    // The coroutine forms: `co_await m.async_lock_write(mode)` returns the guard (throws as
+    // lock_write() does, owner_dead excepted; with `ec`, sets it).
+#if WINMMF_EXCEPTIONS
+    auto async_lock_read(const acquire_mode& mode) const noexcept
+    {
+        return detail::make_awaitable<read_guard, detail::owner_dead_is_report>(
+            [this, mode](auto&& resume) { this->async_lock_read(mode, std::move(resume)); }, nullptr,
+            "memory_mapped_file::async_lock_read");
+    }
+    auto async_lock_write(const acquire_mode& mode) noexcept
+    {
+        return detail::make_awaitable<write_guard, detail::owner_dead_is_report>(
+            [this, mode](auto&& resume) { this->async_lock_write(mode, std::move(resume)); }, nullptr,
+            "memory_mapped_file::async_lock_write");
+    }
+    auto async_wait_for_change(std::uint64_t seen, const acquire_mode& mode) noexcept
+    {
+        return detail::make_awaitable<std::uint64_t>(
+            [this, seen, mode](auto&& resume) { this->async_wait_for_change(seen, mode, std::move(resume)); }, nullptr,
+            "memory_mapped_file::async_wait_for_change");
+    }
+#endif
+    auto async_lock_read(const acquire_mode& mode, std::error_code& ec) const noexcept
+    {
+        return detail::make_awaitable<read_guard>(
+            [this, mode](auto&& resume) { this->async_lock_read(mode, std::move(resume)); }, &ec,
+            "memory_mapped_file::async_lock_read");
+    }
+    auto async_lock_write(const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        return detail::make_awaitable<write_guard>(
+            [this, mode](auto&& resume) { this->async_lock_write(mode, std::move(resume)); }, &ec,
+            "memory_mapped_file::async_lock_write");
+    }
+    auto async_wait_for_change(std::uint64_t seen, const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        return detail::make_awaitable<std::uint64_t>(
+            [this, seen, mode](auto&& resume) { this->async_wait_for_change(seen, mode, std::move(resume)); }, &ec,
+            "memory_mapped_file::async_wait_for_change");
     }
 
     // ---- copying in and out --------------------------------------------------------------
@@ -462,11 +566,26 @@ public:
         swap(lock_, other.lock_);
         swap(default_acquire_, other.default_acquire_);
         swap(changes_, other.changes_);
+        async_.swap(other.async_);
     }
     friend void swap(basic_memory_mapped_file& a, basic_memory_mapped_file& b) noexcept { a.swap(b); }
 
 private:
     using disposition = detail::open_mode;
+
+    template <class Guard, class Attempt, class Done>
+    async_operation start_lock(Attempt&& attempt, const acquire_mode& mode, Done&& done) const noexcept
+    {
+        detail::async_registry* registry = is_open() ? async_.get() : nullptr;
+        if (registry == nullptr) {
+            return detail::fail_async<Guard>(is_open() ? std::make_error_code(std::errc::not_enough_memory)
+                                                       : make_error_code(errc::not_open),
+                                             std::forward<Done>(done));
+        }
+        using op_type = detail::lock_op<Guard, std::decay_t<Attempt>, std::decay_t<Done>>;
+        return detail::start_async(new (std::nothrow) op_type(std::forward<Attempt>(attempt), mode, std::forward<Done>(done)),
+                                   *registry, mode.cancel(), [&](const std::error_code& ec) { done(ec, Guard{}); });
+    }
 
     std::byte* data() const noexcept { return section_.base() + header_size; }
 
@@ -621,6 +740,8 @@ private:
     acquire_mode default_acquire_ = acquire_mode::wait_for(default_lock_timeout);
     // Heap-held: a write guard keeps its address across moves of this object.
     std::unique_ptr<notification> changes_;
+    // The pending asynchronous lock calls, made at the first.
+    mutable detail::lazy_async_registry async_;
 };
 
 using memory_mapped_file = basic_memory_mapped_file<compatible_lock>;

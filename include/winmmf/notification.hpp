@@ -15,8 +15,10 @@
 #pragma once
 
 #include <winmmf/acquire.hpp>
+#include <winmmf/async.hpp>
 #include <winmmf/cancel_token.hpp>
 #include <winmmf/detail/notify_endpoint.hpp>
+#include <winmmf/detail/notify_wait_op.hpp>
 #include <winmmf/detail/open_wait.hpp>
 #include <winmmf/detail/section.hpp>
 #include <winmmf/detail/section_errors.hpp>
@@ -32,6 +34,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <type_traits>
 #include <system_error>
 #include <utility>
 
@@ -203,6 +206,40 @@ public:
         const auto o = endpoint_->wait(seen, budget, budget.deadline(), current, wait_ec);
         ec = detail::outcome_error(o, wait_ec);
         return current;
+    }
+
+    // wait() without blocking a thread (async.hpp): `done(std::error_code, std::uint64_t current)`
+    // runs on a thread-pool thread once the sequence differs from `seen`, or with wait()'s
+    // errors, or errc::aborted if the notification is closed or destroyed first. The waiter's
+    // slot stays announced while the wait is pending, so concurrent async waits on one
+    // notification take one slot each (of 64, shared by every process).
+    template <class Done>
+        requires detail::async_completion<std::uint64_t, Done>
+    async_operation async_wait(std::uint64_t seen, const acquire_mode& mode, Done&& done) noexcept
+    {
+        if (!is_open()) {
+            return detail::fail_async<std::uint64_t>(make_error_code(errc::not_open), std::forward<Done>(done));
+        }
+        using op_type = detail::notify_wait_op<std::decay_t<Done>>;
+        return detail::start_async(new (std::nothrow) op_type(*endpoint_, seen, mode, std::forward<Done>(done)),
+                                   endpoint_->async(), mode.cancel(),
+                                   [&](const std::error_code& ec) { done(ec, std::uint64_t{0}); });
+    }
+    // The coroutine form: `co_await n.async_wait(seen, mode)` returns the new value (throws as
+    // wait() does), or with `ec`, sets it.
+#if WINMMF_EXCEPTIONS
+    auto async_wait(std::uint64_t seen, const acquire_mode& mode) noexcept
+    {
+        return detail::make_awaitable<std::uint64_t>(
+            [this, seen, mode](auto&& resume) { this->async_wait(seen, mode, std::move(resume)); }, nullptr,
+            "notification::async_wait");
+    }
+#endif
+    auto async_wait(std::uint64_t seen, const acquire_mode& mode, std::error_code& ec) noexcept
+    {
+        return detail::make_awaitable<std::uint64_t>(
+            [this, seen, mode](auto&& resume) { this->async_wait(seen, mode, std::move(resume)); }, &ec,
+            "notification::async_wait");
     }
 
     // How many waiters are announced right now (diagnostics and tests).

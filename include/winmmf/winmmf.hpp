@@ -25,7 +25,11 @@
 //   session.hpp           current_session_id(), for Session\<n>\ names
 //   inspect.hpp           inspect(name): what a mapping holds, for monitoring
 //   directory.hpp         list_named_objects(scope): the named objects of a namespace (ipcs)
+//   async.hpp             async_operation: the handle of an asynchronous wait (thread-pool
+//                         callbacks and co_await; the async_* members of each object)
 //
+// Not in the umbrella: asio.hpp, the Asio completion-token forms, which need Asio (standalone
+// or Boost) included first; see docs/async.md.
 // Not part of the API: winmmf/protocol/ (the platform-independent protocols, namespace
 // winmmf::protocol, unstable) and winmmf/detail/ (the Win32 shells).
 #pragma once
@@ -41,6 +45,7 @@
 #include <winmmf/sddl.hpp>
 
 #if defined(_WIN32)
+#include <winmmf/async.hpp>
 #include <winmmf/cancel_token.hpp>
 #include <winmmf/directory.hpp>
 #include <winmmf/frame_channel.hpp>

@@ -121,6 +121,8 @@ enum winmmf_status {
     WINMMF_E_WINMMF_NAME_NOT_ASCII = -43, /* WinMMF uses the ANSI API: only ASCII names meet */
     WINMMF_E_MISALIGNED = -44,            /* typed access at an offset misaligned for the type */
     WINMMF_E_NO_CHANGE_NOTIFICATION = -45, /* a mapping without its change notification */
+    WINMMF_E_ABORTED = -46,           /* C++ asynchronous waits: the object closed while pending */
+    WINMMF_E_OPERATION_PENDING = -47, /* C++ asynchronous waits: a reader's wait already pending */
 
     /* this C layer */
     WINMMF_E_INVALID_ARGUMENT = -1000, /* a required pointer was NULL, or flags are unknown */

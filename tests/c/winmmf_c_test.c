@@ -261,7 +261,7 @@ static void test_version_and_messages(void)
     /* Every status the header names has a message of its own. */
     {
         int status;
-        for (status = WINMMF_E_EMPTY_NAME; status >= WINMMF_E_NO_CHANGE_NOTIFICATION; --status) {
+        for (status = WINMMF_E_EMPTY_NAME; status >= WINMMF_E_OPERATION_PENDING; --status) {
             winmmf_error_message(status, text, sizeof text);
             if (strstr(text, "unknown") != NULL || text[0] == '\0') {
                 fprintf(stderr, "status %d has no message: \"%s\"\n", status, text);

@@ -10,6 +10,8 @@
 #include <winmmf/frame_writer.hpp>
 
 #include <array>
+#include <atomic>
+#include <coroutine>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -81,6 +83,13 @@ static_assert(!std::is_constructible_v<winmmf::object_name, winmmf::name_ref>);
 // ... and what must: the error_code forms.
 static_assert(requires(const winmmf::name_ref& n, std::error_code& ec) { winmmf::memory_mapped_file::open(n, ec); });
 static_assert(std::is_constructible_v<winmmf::cancel_token, std::error_code&>);
+// The coroutine forms that throw are gone too; those that set an error_code stay.
+template <class R>
+concept awaits_take_without_ec = requires(R& r, std::span<std::byte> out) { r.async_take(out, winmmf::acquire_mode::try_once()); };
+static_assert(!awaits_take_without_ec<winmmf::frame_reader>);
+static_assert(requires(winmmf::frame_reader& r, std::span<std::byte> out, std::error_code& ec) {
+    r.async_take(out, winmmf::acquire_mode::try_once(), ec);
+});
 
 // ---- checking without a framework -----------------------------------------------------------
 
@@ -371,6 +380,66 @@ void directory()
     CHECK(!ec);
 }
 
+// A coroutine type of our own: the awaitables need no framework.
+struct fire_and_forget {
+    struct promise_type {
+        fire_and_forget get_return_object() noexcept { return {}; }
+        std::suspend_never initial_suspend() noexcept { return {}; }
+        std::suspend_never final_suspend() noexcept { return {}; }
+        void return_void() noexcept {}
+        void unhandled_exception() noexcept {}
+    };
+};
+
+fire_and_forget await_frame(winmmf::frame_reader& r, std::span<std::byte> out, std::error_code& result,
+                            std::atomic<bool>& finished)
+{
+    const winmmf::frame_info info = co_await r.async_take(out, winmmf::acquire_mode::wait_for(30s), result);
+    (void)info;
+    finished.store(true);
+}
+
+template <class Pred>
+bool soon(Pred pred)
+{
+    for (int i = 0; i < 3000 && !pred(); ++i) {
+        ::Sleep(10);
+    }
+    return pred();
+}
+
+void async_waits()
+{
+    std::error_code ec;
+    const std::string text = unique("async");
+    winmmf::notification n = winmmf::notification::create(winmmf::local(text + "-n"), ec);
+    CHECK(!ec);
+    std::atomic<int> woken{0};
+    std::error_code wait_result = make_error_code(errc::timeout);
+    winmmf::async_operation op =
+        n.async_wait(0, winmmf::acquire_mode::wait_for(30s), [&](const std::error_code& e, std::uint64_t) noexcept {
+            wait_result = e;
+            woken.fetch_add(1);
+        });
+    CHECK(soon([&] { return n.waiting() == 1; }));
+    n.notify(ec);
+    CHECK(soon([&] { return woken.load() == 1; }) && !wait_result);
+
+    winmmf::frame_writer w = winmmf::frame_writer::create(winmmf::local(text), winmmf::writer_options{.max_frame_size = 64}, ec);
+    CHECK(!ec);
+    winmmf::frame_reader r = winmmf::frame_reader::open(winmmf::local(text), ec);
+    CHECK(!ec);
+    std::array<std::byte, 64> frame{};
+    std::error_code take_result = make_error_code(errc::timeout);
+    std::atomic<bool> finished{false};
+    await_frame(r, frame, take_result, finished);
+    CHECK(soon([&] { return r.waiting() == 1; }));
+    const std::array<std::byte, 4> payload{std::byte{1}, std::byte{2}, std::byte{3}, std::byte{4}};
+    w.publish(payload, winmmf::frame_meta{}, ec);
+    CHECK(!ec);
+    CHECK(soon([&] { return finished.load(); }) && !take_result && frame[3] == std::byte{4});
+}
+
 } // namespace
 
 int main()
@@ -385,6 +454,7 @@ int main()
     inspection();
     security();
     directory();
+    async_waits();
     std::printf("no-exceptions build: %d of %d checks passed\n", checks - failures, checks);
     return failures == 0 ? 0 : 1;
 }

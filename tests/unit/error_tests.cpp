@@ -10,7 +10,7 @@ using namespace winmmf;
 TEST_CASE("every winmmf error has its own message", "[error]")
 {
     std::set<std::string> messages;
-    for (int v = static_cast<int>(errc::empty_name); v <= static_cast<int>(errc::no_change_notification); ++v) {
+    for (int v = static_cast<int>(errc::empty_name); v <= static_cast<int>(errc::operation_pending); ++v) {
         const std::string m = make_error_code(static_cast<errc>(v)).message();
         CAPTURE(v, m);
         CHECK(m != "unknown winmmf error");

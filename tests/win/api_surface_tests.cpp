@@ -7,6 +7,7 @@
 
 #include <test_support.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -53,7 +54,8 @@ TEST_CASE("api.md: error.hpp, name.hpp, acquire.hpp, cancel_token.hpp, the enums
                                  winmmf::errc::foreign_owner, winmmf::errc::geometry_mismatch,
                                  winmmf::errc::frame_abandoned, winmmf::errc::winmmf_name_too_long,
                                  winmmf::errc::winmmf_name_not_ascii, winmmf::errc::misaligned,
-                                 winmmf::errc::no_change_notification}) {
+                                 winmmf::errc::no_change_notification, winmmf::errc::aborted,
+                                 winmmf::errc::operation_pending}) {
         CHECK(winmmf::make_error_code(v).message() != "unknown winmmf error");
     }
 
@@ -444,4 +446,61 @@ TEST_CASE("api.md: sddl.hpp, security.hpp, privilege.hpp, session.hpp", "[api]")
     use(winmmf::has_create_global_privilege(ec));
     use(winmmf::enable_lock_memory_privilege(ec));
     use(winmmf::current_session_id());
+}
+
+TEST_CASE("api.md: async.hpp and the async_* members", "[api][async]")
+{
+    using winmmf::acquire_mode;
+    static_assert(!std::is_copy_constructible_v<winmmf::async_operation>);
+    static_assert(std::is_nothrow_move_constructible_v<winmmf::async_operation>);
+    static_assert(std::is_nothrow_move_assignable_v<winmmf::async_operation>);
+    winmmf::async_operation empty;
+    CHECK_FALSE(empty);
+    CHECK_FALSE(empty.pending());
+    CHECK_FALSE(empty.cancel());
+    empty.reset();
+
+    const std::string base = winmmf::test::unique_name("api-async");
+    auto n = winmmf::notification::create(winmmf::local(base + "-n"));
+    auto w = winmmf::frame_writer::create(winmmf::local(base), {.max_frame_size = 64});
+    auto r = winmmf::frame_reader::open(winmmf::local(base));
+    auto m = winmmf::memory_mapped_file::create(winmmf::local(base + "-m"), 64, {.change_notification = true});
+    auto rm = winmmf::robust_memory_mapped_file::create(winmmf::local(base + "-r"), 64);
+    std::vector<std::byte> buf(64);
+    std::atomic<int> done{0};
+    const auto count = [&done](const std::error_code&, auto) noexcept { done.fetch_add(1); };
+
+    // The callback forms: each returns the handle; with try_once all complete at once (on the pool).
+    std::vector<winmmf::async_operation> ops;
+    ops.push_back(n.async_wait(n.sequence(), acquire_mode::try_once(), count));
+    ops.push_back(r.async_take(buf, acquire_mode::try_once(), count));
+    CHECK(winmmf::test::eventually([&] { return done.load() == 2; }));
+    ops.push_back(r.async_acquire(acquire_mode::try_once(), count));
+    ops.push_back(m.async_lock_read(acquire_mode::try_once(), count));
+    ops.push_back(m.async_lock_write(acquire_mode::try_once(), count));
+    ops.push_back(m.async_wait_for_change(m.change_sequence(), acquire_mode::try_once(), count));
+    ops.push_back(rm.async_lock_write(acquire_mode::try_once(), count));
+    ops.push_back(rm.async_lock_read(acquire_mode::try_once(), count));
+    CHECK(winmmf::test::eventually([&] { return done.load() == 8; }));
+    for (auto& op : ops) {
+        CHECK_FALSE(op.pending());
+        CHECK_FALSE(op.cancel()); // it ended: its own result stands
+    }
+
+    // The coroutine forms: awaitables, with and without an error_code.
+    std::error_code ec;
+    using winmmf::frame_info;
+    using winmmf::frame_view;
+    static_assert(std::is_same_v<decltype(r.async_take(buf, acquire_mode::try_once()).await_resume()), frame_info>);
+    static_assert(std::is_same_v<decltype(r.async_take(buf, acquire_mode::try_once(), ec).await_resume()), frame_info>);
+    static_assert(std::is_same_v<decltype(r.async_acquire(acquire_mode::try_once()).await_resume()), frame_view>);
+    static_assert(std::is_same_v<decltype(r.async_acquire(acquire_mode::try_once(), ec).await_resume()), frame_view>);
+    static_assert(std::is_same_v<decltype(n.async_wait(0, acquire_mode::try_once()).await_resume()), std::uint64_t>);
+    static_assert(std::is_same_v<decltype(n.async_wait(0, acquire_mode::try_once(), ec).await_resume()), std::uint64_t>);
+    static_assert(std::is_same_v<decltype(m.async_lock_read(acquire_mode::try_once()).await_resume()), winmmf::read_guard>);
+    static_assert(std::is_same_v<decltype(m.async_lock_write(acquire_mode::try_once(), ec).await_resume()), winmmf::write_guard>);
+    static_assert(std::is_same_v<decltype(m.async_wait_for_change(0, acquire_mode::try_once()).await_resume()), std::uint64_t>);
+    static_assert(std::is_same_v<decltype(rm.async_lock_write(acquire_mode::try_once()).await_resume()),
+                                 winmmf::robust_memory_mapped_file::write_guard>);
+    CHECK(winmmf::errc::aborted != winmmf::errc::operation_pending);
 }

@@ -568,3 +568,30 @@ TEST_CASE("the service's stored command line keeps paths and camera names with s
     ::LocalFree(argv);
     CHECK(back == args);
 }
+
+TEST_CASE("async_viewer follows every channel the service lists until its --seconds elapse", "[frame_service][async]")
+{
+    const std::wstring viewer_exe = example(L"async_viewer.exe");
+    if (::GetFileAttributesW(viewer_exe.c_str()) == INVALID_FILE_ATTRIBUTES) {
+        SKIP("async_viewer.exe is not built (no standalone Asio: cmake/winmmf-asio.cmake)");
+    }
+    const std::string basename = "av" + std::to_string(::GetCurrentProcessId()) + "_" + test::unique_name("f").substr(12);
+    const temp_directory dir;
+    const std::string index = dir.utf8() + "\\" + basename + ".txt";
+    // The viewer starts before the service has written its index, and keeps looking for it.
+    auto viewer = test::captured_process::start(viewer_exe, {"--index", index, "--seconds", "12"});
+    const finished ran = run_to_end(run_service_exe({"run", "--namespace", "local", "--basename", basename, "--sources",
+                                                     "2", "--width", "32", "--height", "16", "--format", "gray8",
+                                                     "--fps", "50", "--duration", "3", "--index-dir", dir.utf8()}));
+    CHECK(ran.code == 0);
+    const finished viewed = run_to_end(std::move(viewer));
+    CHECK(viewed.code == 0); // 0: frames arrived
+    for (const std::string suffix : {"_0", "_1"}) {
+        const std::string channel = "Local\\" + basename + suffix;
+        CHECK(contains(viewed.out, channel + ": frames arriving"));
+        CHECK(contains(viewed.out, channel + ": end of stream"));
+        CHECK(contains(viewed.out, channel + ": no longer listed; dropped")); // the index went with the service
+    }
+    CHECK(contains(viewed.out, " fps "));
+    CHECK(contains(viewed.out, "--seconds elapsed; stopping"));
+}

@@ -95,6 +95,7 @@ inline int exit_code_for(const std::error_code& ec) noexcept
             return exit_invalid;
         case errc::channel_has_writer:
         case errc::too_many_waiters:
+        case errc::operation_pending:
             return exit_busy;
         default:
             return exit_failure;

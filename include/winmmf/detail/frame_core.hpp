@@ -146,6 +146,17 @@ inline void wake_old_sibling(const object_name& channel, std::uint64_t old_nonce
 // What writers and readers share in one process: the channel's section, a view of its layout,
 // the notification sibling and the notification endpoint. Heap-allocated so that frame slots and
 // views can point at it while the owning writer or reader is moved.
+// A reader's place in the channel, kept with the channel (not in the frame_reader) so that a
+// pending asynchronous take keeps it across a move of its reader.
+struct reader_cursor {
+    std::uint64_t last = 0;    // the sequence of the last frame taken
+    std::uint64_t taken = 0;   // frames taken
+    std::uint64_t skipped = 0; // frames skipped between them
+    std::uint64_t retries = 0; // reads spoiled by the writer overtaking
+    // An asynchronous take or acquire is pending: the reader takes one frame at a time.
+    std::atomic<bool> async_pending{false};
+};
+
 struct channel_core {
     mapped_section mapping;
     // The notification sibling: the current writer's. A writer always has its own, read-write. A
@@ -175,9 +186,15 @@ struct channel_core {
     std::uint64_t pending_token = 0;
     std::uint64_t last_token = 0;
 
+    reader_cursor cursor;
+
     ~channel_core()
     {
-        // Both write into the views: release them before they are unmapped.
+        // Pending asynchronous takes read the channel and hold a slot in the sibling: they end
+        // first. Then the role and the endpoint, which write into the views: before unmapping.
+        if (endpoint) {
+            endpoint->async().shutdown();
+        }
         release_role();
         endpoint.reset();
     }

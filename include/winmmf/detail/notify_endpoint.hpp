@@ -10,6 +10,7 @@
 #pragma once
 
 #include <winmmf/acquire.hpp>
+#include <winmmf/detail/async_op.hpp>
 #include <winmmf/detail/backoff.hpp>
 #include <winmmf/detail/event.hpp>
 #include <winmmf/detail/process.hpp>
@@ -118,6 +119,7 @@ public:
     notify_endpoint& operator=(const notify_endpoint&) = delete;
     ~notify_endpoint()
     {
+        async_.shutdown(); // pending asynchronous waits hold slots here and read the block
         own_slot_ = waiter_slot{};
         drop_signal_handles();
     }
@@ -218,6 +220,69 @@ public:
         }
         return block(seen, until, budget.mode().cancel(), current, ec);
     }
+
+    // ---- for waits that do not block a thread (notification::async_wait, frame_reader's) ----
+
+    // A waiter slot held for one wait: the object's own if no other wait uses it, else one
+    // borrowed for the wait (a claim and an event of its own: a few system calls).
+    struct slot_lease {
+        waiter_slot borrowed;
+        waiter_slot* slot = nullptr;
+        bool announced = false;
+        explicit operator bool() const noexcept { return slot != nullptr; }
+        HANDLE event() const noexcept { return slot->event(); }
+    };
+
+    std::error_code lease_slot(slot_lease& lease) noexcept
+    {
+        if (!state_.has_waiters()) {
+            return make_error_code(errc::read_only); // nowhere to announce a waiter
+        }
+        bool expected = false;
+        // acquire / release (give_back): the process-local try-lock on the own slot, as block().
+        if (own_slot_busy_.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+            if (!own_slot_) {
+                if (const std::error_code ec = claim_slot(own_slot_)) {
+                    own_slot_busy_.store(false, std::memory_order_release);
+                    return ec;
+                }
+            }
+            lease.slot = &own_slot_;
+            return {};
+        }
+        if (const std::error_code ec = claim_slot(lease.borrowed)) {
+            return ec;
+        }
+        lease.slot = &lease.borrowed;
+        return {};
+    }
+
+    // Announces the lease's slot (waiter steps 1 and 2); returns the sequence seen after it.
+    std::uint64_t announce(slot_lease& lease) noexcept
+    {
+        lease.announced = true;
+        return state_.announce(lease.slot->index());
+    }
+
+    void give_back(slot_lease& lease) noexcept
+    {
+        if (lease.slot == nullptr) {
+            return;
+        }
+        if (lease.announced) {
+            state_.withdraw(lease.slot->index());
+            lease.announced = false;
+        }
+        if (lease.slot == &own_slot_) {
+            own_slot_busy_.store(false, std::memory_order_release);
+        } else {
+            lease.borrowed = waiter_slot{};
+        }
+        lease.slot = nullptr;
+    }
+
+    // The asynchronous waits on this endpoint, ended (errc::aborted) when it goes.
+    async_registry& async() noexcept { return async_; }
 
     // Reclaims the slots of waiters whose processes are certainly gone, clearing the bits they
     // left set so that notify() stops signalling them. Returns how many were reclaimed.
@@ -432,6 +497,7 @@ private:
     std::array<std::atomic<HANDLE>, protocol::max_waiters> signal_handles_;
     waiter_slot own_slot_;
     std::atomic<bool> own_slot_busy_{false};
+    async_registry async_;
 };
 
 // Maps a wait's outcome onto the library's errors.
