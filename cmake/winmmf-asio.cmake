@@ -48,7 +48,8 @@ endif()
 # same way: a directory holding only a link to /usr/include/boost.
 set(WINMMF_BOOST_ASIO_INCLUDE "" CACHE PATH "A directory holding boost/asio.hpp (empty: search)")
 set(winmmf_boost_asio_dir "${WINMMF_BOOST_ASIO_INCLUDE}")
-if(NOT winmmf_boost_asio_dir AND CMAKE_CROSSCOMPILING AND EXISTS /usr/include/boost/asio.hpp)
+if(NOT winmmf_boost_asio_dir AND CMAKE_CROSSCOMPILING AND EXISTS /usr/include/boost/asio.hpp
+   AND (WINMMF_BUILD_TESTS OR WINMMF_BUILD_BENCHMARKS))
     set(winmmf_boost_asio_dir "${PROJECT_BINARY_DIR}/boost-asio-include")
     if(NOT EXISTS "${winmmf_boost_asio_dir}/boost")
         file(MAKE_DIRECTORY "${winmmf_boost_asio_dir}")

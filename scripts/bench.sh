@@ -7,7 +7,7 @@
 # the figures in <build>/bench/winmmf-bench.json.
 #
 #   scripts/bench.sh                  every group
-#   scripts/bench.sh "[transfer]"     one group ([frame] [lock] [handoff] [transfer]); any
+#   scripts/bench.sh "[transfer]"     one group ([frame] [lock] [handoff] [transfer] [async]); any
 #                                     Catch2 arguments pass through (--benchmark-samples 200, ...)
 #   WINMMF_BUILD_DIR=<dir>            build there instead of build/mingw-wine
 #

@@ -266,6 +266,27 @@ TEST_CASE("async_take reports writer_gone when the writer process is killed, end
     CHECK(end.ec == errc::end_of_stream);
 }
 
+TEST_CASE("takes started together spread their writer liveness checks over the interval", "[async][frame]")
+{
+    // 1,000 takes started at once must not all time out at once, every 500 ms: the pool would
+    // start a thread for each (the benchmark's "[async][idle]" row measures what that costs).
+    using std::chrono::nanoseconds;
+    const nanoseconds interval = detail::writer_check_interval;
+    constexpr int buckets = 20;
+    std::vector<int> in_bucket(buckets, 0);
+    for (int k = 0; k < 1000; ++k) {
+        const nanoseconds d = detail::first_writer_check_delay();
+        REQUIRE(d >= interval / 4);
+        REQUIRE(d <= interval); // never later than the blocking take's bound
+        ++in_bucket[static_cast<std::size_t>((d - interval / 4) * buckets / (interval - interval / 4))];
+    }
+    // Even: 50 per bucket; none holds twice that.
+    for (const int n : in_bucket) {
+        CHECK(n > 25);
+        CHECK(n < 100);
+    }
+}
+
 TEST_CASE("async_take: timeout, cancel, a buffer too small, and destroying the reader", "[async][frame][lifetime]")
 {
     const std::string name = test::unique_name("async-frame-end");

@@ -307,12 +307,20 @@ private:
         }
     }
 
-    // After done_ was set by this thread: stop, let go, deliver, drop the engine's reference.
+    // After done_ was set by this thread: stop, let go, deliver, close, drop the engine's
+    // reference. A pool object whose callback is this one fired once and is armed no more (and
+    // while it was armed, the other of wait_ and timer_ was not): it needs no stopping, and
+    // closing the pool objects waits until after the delivery, which is what the latency rows
+    // of the benchmark measure. Anything still armed is stopped first: it waits on a handle
+    // (the lease's event, the cancel token's) that let_go() or the completion may close.
     void finish() noexcept
     {
-        cancel_wait_.close();
-        wait_.close();
-        timer_.close();
+        cancel_wait_.disarm();
+        const void* const running = running_pool_object();
+        if (running == nullptr || (running != wait_.id() && running != timer_.id())) {
+            wait_.disarm();
+            timer_.disarm();
+        }
         let_go();
         async_registry* registry = nullptr;
         {
@@ -323,6 +331,9 @@ private:
         async_registry* const outer = std::exchange(delivering_registry(), registry);
         deliver(ended_);
         delivering_registry() = outer;
+        cancel_wait_.close();
+        wait_.close();
+        timer_.close();
         // Cut loose only by a shutdown on this thread, inside deliver(): the registry may be gone.
         if (registry != nullptr && !cut_loose_) {
             registry->remove(this);

@@ -20,6 +20,7 @@
 #include <winmmf/frame_types.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -72,6 +73,23 @@ inline look_result look_for_frame(channel_core& core, std::span<std::byte> out, 
 
 // How often a reader that cannot sleep on the sibling looks at the sequence.
 inline constexpr std::chrono::milliseconds frame_poll_interval{1};
+
+// How long after it first sleeps an asynchronous take makes its first writer liveness check:
+// a fraction of writer_check_interval that differs from one take to the next (a golden-ratio
+// sequence, so takes started together spread evenly), and every interval after that. A thousand
+// takes started together would otherwise all time out together, every interval, and the pool
+// would start a thread for each. Checking early only checks more often: the bound stands.
+inline std::chrono::nanoseconds first_writer_check_delay() noexcept
+{
+    static std::atomic<std::uint32_t> takes{0};
+    // relaxed: only the spread matters, not which take gets which phase.
+    const std::uint32_t k = takes.fetch_add(1, std::memory_order_relaxed);
+    const std::uint64_t phase = static_cast<std::uint32_t>(k * 2654435769u); // [0, 2^32)
+    const std::int64_t interval = std::chrono::nanoseconds(writer_check_interval).count();
+    const std::int64_t quarter = interval / 4;
+    const std::uint64_t spread = (phase * static_cast<std::uint64_t>(interval - quarter)) >> 32;
+    return std::chrono::nanoseconds(quarter + static_cast<std::int64_t>(spread));
+}
 
 // frame_reader::async_take / async_acquire. `Done(ec, info, location)`.
 template <class Done>
@@ -142,7 +160,7 @@ private:
                 return next_step::finished();
             }
             if (next_writer_check_ == clock::time_point{}) {
-                next_writer_check_ = now + writer_check_interval;
+                next_writer_check_ = now + first_writer_check_delay();
             }
             const auto until = std::min(budget_.deadline(), next_writer_check_);
             std::error_code ec;

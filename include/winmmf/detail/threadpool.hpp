@@ -88,10 +88,14 @@ public:
             ::WaitForThreadpoolWaitCallbacks(wait_, TRUE);
         }
     }
+    // Stops it (unless this is its own callback, which has fired and is armed no more) and
+    // frees it.
     void close() noexcept
     {
         if (wait_ != nullptr) {
-            disarm();
+            if (running_pool_object() != wait_) {
+                disarm();
+            }
             ::CloseThreadpoolWait(std::exchange(wait_, nullptr));
         }
     }
@@ -134,7 +138,9 @@ public:
     void close() noexcept
     {
         if (timer_ != nullptr) {
-            disarm();
+            if (running_pool_object() != timer_) {
+                disarm();
+            }
             ::CloseThreadpoolTimer(std::exchange(timer_, nullptr));
         }
     }
