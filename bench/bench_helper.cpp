@@ -10,9 +10,11 @@
 
 #include <winmmf/frame_channel.hpp>
 #include <winmmf/notification.hpp>
+#include <winmmf/winmmf.hpp>
 
 #include <shellapi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -68,6 +70,22 @@ void pin_to_second_processor()
     ::GetSystemInfo(&si);
     if (si.dwNumberOfProcessors >= 2) {
         ::SetThreadAffinityMask(::GetCurrentThread(), 2);
+    }
+}
+
+// Answers each SetEvent of `request` with `answer()`, until the benchmark sets the stop flag
+// (and sets `request` once more to get it seen).
+template <class Answer>
+int answer_each(const raw_control& control, HANDLE request, Answer answer)
+{
+    for (;;) {
+        if (::WaitForSingleObject(request, INFINITE) != WAIT_OBJECT_0) {
+            return 4;
+        }
+        if (control.stopped()) {
+            return 0;
+        }
+        answer();
     }
 }
 
@@ -128,14 +146,27 @@ int event_raw(const std::wstring& control_name, const std::wstring& ping_name, c
         return 3;
     }
     ready(control_name);
+    return answer_each(control, ping, [pong] { ::SetEvent(pong); });
+}
+
+// The baseline of event-ours: the notification's algorithm written raw (bench_common.hpp).
+int notify_raw(const std::wstring& control_name, const std::wstring& ping_name, const std::wstring& pong_name)
+{
+    raw_control control(control_name);
+    HANDLE ping = ::OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, ping_name.c_str());
+    HANDLE pong = ::OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, pong_name.c_str());
+    if (control.block == nullptr || ping == nullptr || pong == nullptr) {
+        return 3;
+    }
+    bench::control_block& b = *control.block;
+    std::uint64_t seen = std::atomic_ref<std::uint64_t>(b.raw_sequence[0]).load();
+    ready(control_name);
     for (;;) {
-        if (::WaitForSingleObject(ping, INFINITE) != WAIT_OBJECT_0) {
-            return 4;
-        }
+        seen = bench::raw_wait(b.raw_sequence[0], b.raw_sleepers[0], seen, ping);
         if (control.stopped()) {
             return 0;
         }
-        ::SetEvent(pong);
+        bench::raw_notify(b.raw_sequence[1], b.raw_sleepers[1], pong);
     }
 }
 
@@ -193,6 +224,85 @@ int channel_ours(const std::wstring& control_name, const std::wstring& channel_n
     }
 }
 
+// The raw single-buffer transfer: the benchmark copies the frame into <section> and sets <ping>;
+// this reads it in place (or copies it out and reads the copy) and sets <pong>. The baseline of
+// the channel's transfer rows: the same bytes moved, with no channel.
+int raw_transfer(const std::wstring& control_name, const std::wstring& section_name, const std::wstring& ping_name,
+                 const std::wstring& pong_name, bool in_place)
+{
+    raw_control control(control_name);
+    HANDLE section = ::OpenFileMappingW(FILE_MAP_READ, FALSE, section_name.c_str());
+    HANDLE ping = ::OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, ping_name.c_str());
+    HANDLE pong = ::OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, pong_name.c_str());
+    const void* view = section != nullptr ? ::MapViewOfFile(section, FILE_MAP_READ, 0, 0, 0) : nullptr;
+    if (control.block == nullptr || view == nullptr || ping == nullptr || pong == nullptr) {
+        return 3;
+    }
+    std::vector<std::byte> frame(bench::frame_bytes);
+    std::atomic_ref<std::uint64_t> length(control.block->raw_length);
+    ready(control_name);
+    return answer_each(control, ping, [&] {
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(length.load(), frame.size()));
+        if (in_place) {
+            sink = touch(view, n);
+        } else {
+            std::memcpy(frame.data(), view, n);
+            sink = touch(frame.data(), n);
+        }
+        ::SetEvent(pong);
+    });
+}
+
+// The read-lock contention row. Each helper has a control block of its own; per round it sleeps
+// on "<control>-start" until the benchmark sets it, then takes and releases the read lock as
+// fast as it goes while `go` is set, and reports: counts[0], then `rounds` + 1. Helpers left
+// out of a round sleep, so they take no processor from those in it.
+template <class Mapping>
+int read_lock_loop(raw_control& control, const std::wstring& control_name, Mapping& mapping)
+{
+    HANDLE start = ::OpenEventW(SYNCHRONIZE, FALSE, (control_name + L"-start").c_str());
+    if (start == nullptr) {
+        return 3;
+    }
+    bench::control_block& b = *control.block;
+    std::atomic_ref<std::uint32_t> go(b.go);
+    ready(control_name);
+    for (;;) {
+        if (::WaitForSingleObject(start, INFINITE) != WAIT_OBJECT_0) {
+            return 4;
+        }
+        if (control.stopped()) {
+            return 0;
+        }
+        std::uint64_t count = 0;
+        std::error_code ec;
+        while (go.load(std::memory_order_acquire) != 0) {
+            for (int i = 0; i < 256; ++i) {
+                auto guard = mapping.try_lock_read(ec);
+                count += guard.owns_lock() ? 1u : 0u;
+            }
+        }
+        std::atomic_ref<std::uint64_t>(b.counts[0]).store(count, std::memory_order_relaxed);
+        // release: the benchmark reads the count once it sees the round reported.
+        std::atomic_ref<std::uint64_t>(b.rounds).fetch_add(1, std::memory_order_release);
+    }
+}
+
+int read_lock(const std::wstring& control_name, const std::wstring& mapping_name, const std::wstring& policy)
+{
+    raw_control control(control_name);
+    if (control.block == nullptr) {
+        return 3;
+    }
+    std::error_code ec;
+    if (policy == L"robust") {
+        auto m = robust_memory_mapped_file::open(custom(mapping_name), ec);
+        return ec ? 3 : read_lock_loop(control, control_name, m);
+    }
+    auto m = memory_mapped_file::open(custom(mapping_name), ec);
+    return ec ? 3 : read_lock_loop(control, control_name, m);
+}
+
 // bench::wake_settle in QueryPerformanceCounter ticks.
 std::int64_t settle_ticks_of(const LARGE_INTEGER& frequency)
 {
@@ -228,17 +338,11 @@ int stamp_event(const std::wstring& control_name, const std::wstring& request_na
     const std::int64_t settle_ticks = settle_ticks_of(frequency);
     std::atomic_ref<std::int64_t> stamp(control.block->stamp);
     ready(control_name);
-    for (;;) {
-        if (::WaitForSingleObject(request, INFINITE) != WAIT_OBJECT_0) {
-            return 4;
-        }
-        if (control.stopped()) {
-            return 0;
-        }
+    return answer_each(control, request, [&] {
         // release: the benchmark reads the stamp after its wake-up (SetEvent orders it too).
         stamp.store(settle(settle_ticks), std::memory_order_release);
         ::SetEvent(wake);
-    }
+    });
 }
 
 // The writer of the async wake-up rows. Each notify of <ack> (the benchmark's reader asking for
@@ -431,6 +535,15 @@ int main()
     }
     if (mode == L"stamp-event") {
         return stamp_event(control, arg(3), arg(4));
+    }
+    if (mode == L"notify-raw") {
+        return notify_raw(control, arg(3), arg(4));
+    }
+    if (mode == L"raw-view" || mode == L"raw-copy") {
+        return raw_transfer(control, arg(3), arg(4), arg(5), mode == L"raw-view");
+    }
+    if (mode == L"read-lock") {
+        return read_lock(control, arg(3), arg(4));
     }
     if (mode == L"pipe") {
         return pipe_client(arg(3), control);

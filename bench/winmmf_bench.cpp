@@ -13,6 +13,7 @@
 #include <ws2tcpip.h>
 
 #include "bench_common.hpp"
+#include "interleaved.hpp"
 
 #include <winmmf/frame_channel.hpp>
 #include <winmmf/notification.hpp>
@@ -62,6 +63,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <new>
 #include <span>
 #include <string>
@@ -93,8 +95,21 @@ constexpr const char* spin_raw = "handoff spinning: raw two-process ping-pong on
 constexpr const char* spin_ours = "handoff spinning: notification notify + wait(spin_forever)";
 constexpr const char* event_raw = "handoff blocking: raw named-event ping-pong";
 constexpr const char* event_ours = "handoff blocking: notification notify + wait(wait_for)";
+constexpr const char* notify_raw = "handoff blocking: the notification's algorithm written raw";
+// Read-lock contention: every process of the row takes and releases the read lock as fast as it
+// goes; the row's time is the wall time per lock + unlock of all of them together.
+constexpr const char* read_default_1 = "read lock contention: default policy, 1 process";
+constexpr const char* read_default_2 = "read lock contention: default policy, 2 processes";
+constexpr const char* read_default_4 = "read lock contention: default policy, 4 processes";
+constexpr const char* read_robust_1 = "read lock contention: robust policy, 1 process";
+constexpr const char* read_robust_2 = "read lock contention: robust policy, 2 processes";
+constexpr const char* read_robust_4 = "read lock contention: robust policy, 4 processes";
 constexpr const char* transfer_view = "transfer 1080p: frame channel, reader reads in place";
 constexpr const char* transfer_copy = "transfer 1080p: frame channel, reader copies out";
+constexpr const char* transfer_raw_view = "transfer 1080p: raw single buffer, reader reads in place";
+constexpr const char* transfer_raw_copy = "transfer 1080p: raw single buffer, reader copies out";
+constexpr const char* transfer_view_2 = "transfer 1080p: frame channel of 2 slots, reader reads in place";
+constexpr const char* transfer_copy_2 = "transfer 1080p: frame channel of 2 slots, reader copies out";
 constexpr const char* transfer_pipe = "transfer 1080p: named pipe";
 constexpr const char* transfer_tcp = "transfer 1080p: TCP loopback";
 constexpr const char* wake_raw_opens = "wake: 64 OpenEventW of names that do not exist";
@@ -132,14 +147,25 @@ const target targets[] = {
      compare::speed_at_least, 0.9},
     {"write + read a 1080p frame: frame channel vs raw memcpy", names::frame_channel, names::frame_raw_slots,
      compare::speed_at_least, 0.9},
-    {"write lock, default policy vs bare CAS + store", names::lock_default, names::lock_raw, compare::time_at_most, 1.5},
     {"write lock, default policy vs Boost interprocess_mutex", names::lock_default, names::lock_boost,
      compare::time_at_most, 1.0},
     {"write lock, robust policy vs Boost interprocess_mutex", names::lock_robust, names::lock_boost,
      compare::time_at_most, 1.0},
     {"handoff round trip, spinning: vs raw spin ping-pong", names::spin_ours, names::spin_raw, compare::time_at_most, 1.3},
+    {"handoff round trip, blocking: vs the same algorithm written raw", names::event_ours, names::notify_raw,
+     compare::time_at_most, 1.2},
     {"handoff round trip, blocking: vs raw named-event ping-pong", names::event_ours, names::event_raw,
      compare::time_at_most, 1.2},
+    // Total read-lock throughput of several processes against one (WinMMF's compatible lock).
+    {"read lock throughput, default policy: 2 processes vs 1", names::read_default_2, names::read_default_1,
+     compare::speed_at_least, 0.6},
+    {"read lock throughput, default policy: 4 processes vs 1", names::read_default_4, names::read_default_1,
+     compare::speed_at_least, 0.6},
+    // The channel against the same bytes moved through one raw buffer, one frame at a time.
+    {"frame transfer, zero-copy reader: vs raw single-buffer transfer", names::transfer_view, names::transfer_raw_view,
+     compare::time_at_most, 1.1},
+    {"frame transfer, copying reader: vs raw single-buffer transfer", names::transfer_copy, names::transfer_raw_copy,
+     compare::time_at_most, 1.1},
     {"frame transfer, zero-copy reader: faster than a named pipe", names::transfer_view, names::transfer_pipe,
      compare::speed_at_least, 10.0},
     {"frame transfer, zero-copy reader: faster than TCP loopback", names::transfer_view, names::transfer_tcp,
@@ -204,6 +230,106 @@ std::string cpu_name()
     return first == std::string::npos ? "unknown" : s.substr(first);
 }
 
+// CPUID's vendor and signature: family, model, stepping (with the extended fields folded in, as
+// the vendors' manuals say), so that a run names the microarchitecture, not just a brand string
+// a VM may shorten ("AMD EPYC").
+std::string cpu_signature()
+{
+    unsigned r0[4] = {}, r1[4] = {};
+#if defined(_MSC_VER)
+    int r[4];
+    __cpuid(r, 0);
+    std::memcpy(r0, r, sizeof r);
+    __cpuid(r, 1);
+    std::memcpy(r1, r, sizeof r);
+#else
+    __get_cpuid(0, &r0[0], &r0[1], &r0[2], &r0[3]);
+    __get_cpuid(1, &r1[0], &r1[1], &r1[2], &r1[3]);
+#endif
+    char vendor[13] = {};
+    std::memcpy(vendor, &r0[1], 4); // ebx, edx, ecx
+    std::memcpy(vendor + 4, &r0[3], 4);
+    std::memcpy(vendor + 8, &r0[2], 4);
+    const unsigned eax = r1[0];
+    unsigned family = (eax >> 8) & 0xF;
+    unsigned model = (eax >> 4) & 0xF;
+    if (family == 0xF) {
+        family += (eax >> 20) & 0xFF;
+    }
+    if (family == 0x6 || family >= 0xF) {
+        model += ((eax >> 16) & 0xF) << 4;
+    }
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s family 0x%X model 0x%X stepping %u", vendor, family, model, eax & 0xF);
+    return buf;
+}
+
+// What the machine was doing when the run started, and what a kernel call costs (under Wine a
+// wineserver round trip, whose cost moves by several times within an hour on a shared VM).
+struct machine_facts {
+    std::string load_average = "n/a";
+    double kernel_call_ns = 0;
+};
+
+// The load average of the host: from scripts/bench.sh ($WINMMF_BENCH_LOADAVG, /proc/loadavg),
+// or, under Wine, /proc/loadavg through the Z: drive. Windows has none.
+std::string load_average()
+{
+    std::string line;
+    if (const char* s = std::getenv("WINMMF_BENCH_LOADAVG"); s != nullptr && *s != '\0') {
+        line = s;
+    } else if (std::FILE* f = std::fopen("Z:\\proc\\loadavg", "r")) {
+        char buf[128] = {};
+        if (std::fgets(buf, sizeof buf, f) != nullptr) {
+            line = buf;
+        }
+        std::fclose(f);
+    }
+    // "0.52 0.58 0.59 1/389 12345": the three averages.
+    std::string out;
+    int fields = 0;
+    for (std::size_t i = 0; i < line.size() && fields < 3;) {
+        const std::size_t end = line.find(' ', i);
+        out += (out.empty() ? "" : " ") + line.substr(i, end == std::string::npos ? std::string::npos : end - i);
+        ++fields;
+        if (end == std::string::npos) {
+            break;
+        }
+        i = end + 1;
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) {
+        out.pop_back();
+    }
+    return out.empty() ? "n/a" : out;
+}
+
+// The mean time of one SetEvent on an unnamed event: one kernel call on Windows, one wineserver
+// request under Wine 8.
+double kernel_call_ns()
+{
+    detail::unique_handle e(::CreateEventW(nullptr, FALSE, FALSE, nullptr));
+    if (!e) {
+        return 0;
+    }
+    constexpr int calls = 2000;
+    for (int i = 0; i < 100; ++i) {
+        ::SetEvent(e.get());
+    }
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < calls; ++i) {
+        ::SetEvent(e.get());
+    }
+    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / calls;
+}
+
+machine_facts machine_now()
+{
+    machine_facts f;
+    f.load_average = load_average();
+    f.kernel_call_ns = kernel_call_ns();
+    return f;
+}
+
 std::string wine_version()
 {
     using get_version = const char*(__cdecl*)();
@@ -245,11 +371,7 @@ std::string utc_now()
 
 // ---- the listener: ratios, the table, the JSON ----------------------------------------------------
 
-struct measured {
-    double mean_ns, low_ns, high_ns, stddev_ns;
-    unsigned samples;
-    int iterations;
-};
+using bench::measured;
 
 std::string pretty(double ns)
 {
@@ -282,17 +404,21 @@ public:
 
     void benchmarkEnded(Catch::BenchmarkStats<> const& stats) override
     {
-        results_[stats.info.name] = {stats.mean.point.count(), stats.mean.lower_bound.count(),
-                                     stats.mean.upper_bound.count(), stats.standardDeviation.point.count(),
-                                     stats.info.samples, stats.info.iterations};
+        bench::rows()[stats.info.name] = {stats.mean.point.count(), stats.mean.lower_bound.count(),
+                                          stats.mean.upper_bound.count(), stats.standardDeviation.point.count(),
+                                          stats.info.samples, stats.info.iterations};
     }
+
+    void testRunStarting(Catch::TestRunInfo const&) override { start_ = machine_now(); }
 
     void testRunEnded(Catch::TestRunStats const&) override
     {
         if (results_.empty() && reported().empty()) {
             return;
         }
+        const double kernel_call_end = kernel_call_ns();
         const std::string cpu = cpu_name();
+        const std::string signature = cpu_signature();
         const std::string wine = wine_version();
         SYSTEM_INFO si{};
         ::GetSystemInfo(&si);
@@ -301,7 +427,11 @@ public:
         std::printf("\nwinmmf_bench %s | %s | %lu logical processors | %s%s | Windows %s\n", date.c_str(),
                     cpu.c_str(), si.dwNumberOfProcessors, wine.empty() ? "" : "Wine ", wine.empty() ? "native" : wine.c_str(),
                     windows_version().c_str());
-        std::printf("\n%-62s %12s %12s %8s %7s %8s  %s\n", "measure", "ours", "baseline", "ratio", "noise", "target",
+        std::printf("CPU: %s | load average at the start: %s | one kernel call (SetEvent): %s at the start, %s "
+                    "at the end\n",
+                    signature.c_str(), start_.load_average.c_str(), pretty(start_.kernel_call_ns).c_str(),
+                    pretty(kernel_call_end).c_str());
+        std::printf("\n%-62s %12s %12s %8s %13s %8s  %s\n", "measure", "ours", "baseline", "ratio", "noise", "target",
                     "result");
         std::string json_targets;
         for (const target& t : targets) {
@@ -311,36 +441,59 @@ public:
             char target_text[16];
             std::snprintf(target_text, sizeof target_text, "%s %.2f", op, t.bound);
             if (ours == results_.end() || base == results_.end()) {
-                std::printf("%-62s %12s %12s %8s %7s %8s  %s\n", t.measure,
+                std::printf("%-62s %12s %12s %8s %13s %8s  %s\n", t.measure,
                             ours == results_.end() ? "-" : pretty(ours->second.mean_ns).c_str(),
                             base == results_.end() ? "-" : pretty(base->second.mean_ns).c_str(), "-", "-", target_text,
                             "n/a (not measured in this run)");
                 continue;
             }
-            const double ratio = t.how == compare::time_at_most ? ours->second.mean_ns / base->second.mean_ns
-                                                                : base->second.mean_ns / ours->second.mean_ns;
+            // Interleaved pairs: the median of the in-round ratios, and their range. Others
+            // (rows that cannot run side by side): the ratio of the two means, and the wider of
+            // Catch2's two 95% confidence intervals, as a share of its mean.
+            const auto in_round = bench::in_round_ratios().find({t.ours, t.baseline});
+            const bool interleaved = in_round != bench::in_round_ratios().end();
+            const auto as_compared = [&t](double time_ratio) {
+                return t.how == compare::time_at_most ? time_ratio : 1 / time_ratio;
+            };
+            double ratio = 0, low = 0, high = 0, noise = 0;
+            char noise_text[32];
+            if (interleaved) {
+                std::vector<double> r;
+                for (const double x : in_round->second) {
+                    r.push_back(as_compared(x));
+                }
+                ratio = bench::median_of(r);
+                low = *std::min_element(r.begin(), r.end());
+                high = *std::max_element(r.begin(), r.end());
+                std::snprintf(noise_text, sizeof noise_text, "%.2f-%.2f", low, high);
+            } else {
+                ratio = as_compared(ours->second.mean_ns / base->second.mean_ns);
+                const auto spread = [](const measured& m) { return (m.high_ns - m.low_ns) / 2 / m.mean_ns; };
+                noise = std::max(spread(ours->second), spread(base->second));
+                std::snprintf(noise_text, sizeof noise_text, "seq +-%.0f%%", noise * 100);
+            }
             const bool pass = t.how == compare::time_at_most ? ratio <= t.bound : ratio >= t.bound;
-            // Catch2's bootstrap confidence interval of each mean, as a share of the mean: the
-            // wider of the two says how far the ratio can be trusted on this machine today.
-            const auto spread = [](const measured& m) { return (m.high_ns - m.low_ns) / 2 / m.mean_ns; };
-            const double noise = std::max(spread(ours->second), spread(base->second));
-            char noise_text[16];
-            std::snprintf(noise_text, sizeof noise_text, "+-%.0f%%", noise * 100);
-            std::printf("%-62s %12s %12s %8.2f %7s %8s  %s\n", t.measure, pretty(ours->second.mean_ns).c_str(),
+            std::printf("%-62s %12s %12s %8.2f %13s %8s  %s\n", t.measure, pretty(ours->second.mean_ns).c_str(),
                         pretty(base->second.mean_ns).c_str(), ratio, noise_text, target_text, pass ? "PASS" : "MISS");
-            char row[1024];
+            char row[1400];
             std::snprintf(row, sizeof row,
-                          "%s    {\"measure\": \"%s\", \"ours\": \"%s\", \"baseline\": \"%s\", \"ratio\": %.4f, "
-                          "\"noise\": %.4f, \"comparison\": \"%s\", \"target\": %.2f, \"result\": \"%s\"}",
+                          "%s    {\"measure\": \"%s\", \"ours\": \"%s\", \"baseline\": \"%s\", \"method\": \"%s\", "
+                          "\"ratio\": %.4f, \"ratio_low\": %.4f, \"ratio_high\": %.4f, \"rounds\": %zu, \"noise\": %.4f, "
+                          "\"comparison\": \"%s\", \"target\": %.2f, \"result\": \"%s\"}",
                           json_targets.empty() ? "" : ",\n", json_escape(t.measure).c_str(), json_escape(t.ours).c_str(),
-                          json_escape(t.baseline).c_str(), ratio, noise,
+                          json_escape(t.baseline).c_str(), interleaved ? "interleaved" : "sequential", ratio,
+                          interleaved ? low : ratio, interleaved ? high : ratio,
+                          interleaved ? in_round->second.size() : std::size_t{0}, noise,
                           t.how == compare::time_at_most ? "ours/baseline <= target" : "baseline/ours >= target",
                           t.bound, pass ? "PASS" : "MISS");
             json_targets += row;
         }
         std::printf("\nratio: time rows are ours / baseline (lower is better); speed rows are baseline / ours\n"
-                    "(how many times faster ours is). noise: the wider 95%% confidence interval of the two means,\n"
-                    "relative to its mean. Targets are reported, never asserted.\n");
+                    "(how many times faster ours is). Rows measured side by side, round by round: the median of the\n"
+                    "%d in-round ratios, and their range under noise. Rows that cannot run side by side (seq): the\n"
+                    "ratio of the means, and under noise the wider 95%% confidence interval of the two means,\n"
+                    "relative to its mean. Targets are reported, never asserted.\n",
+                    bench::interleaved_rounds);
         std::string json_reported;
         if (!reported().empty()) {
             std::printf("\n%-62s %12s  %s\n", "reported (no target)", "value", "unit");
@@ -358,9 +511,12 @@ public:
         const std::string file = path != nullptr && *path != '\0' ? path : "winmmf-bench.json";
         if (std::FILE* f = std::fopen(file.c_str(), "w")) {
             std::fprintf(f, "{\n  \"date\": \"%s\",\n  \"cpu\": \"%s\",\n  \"logical_processors\": %lu,\n"
-                            "  \"wine\": \"%s\",\n  \"windows\": \"%s\",\n  \"benchmarks\": [\n",
+                            "  \"wine\": \"%s\",\n  \"windows\": \"%s\",\n  \"cpu_signature\": \"%s\",\n"
+                            "  \"load_average_at_start\": \"%s\",\n  \"kernel_call_ns_at_start\": %.1f,\n"
+                            "  \"kernel_call_ns_at_end\": %.1f,\n  \"benchmarks\": [\n",
                          date.c_str(), json_escape(cpu).c_str(), si.dwNumberOfProcessors, json_escape(wine).c_str(),
-                         windows_version().c_str());
+                         windows_version().c_str(), json_escape(signature).c_str(),
+                         json_escape(start_.load_average).c_str(), start_.kernel_call_ns, kernel_call_end);
             bool first = true;
             for (const auto& [name, m] : results_) {
                 std::fprintf(f, "%s    {\"name\": \"%s\", \"mean_ns\": %.3f, \"mean_low_ns\": %.3f, "
@@ -379,7 +535,8 @@ public:
     }
 
 private:
-    std::map<std::string, measured> results_;
+    std::map<std::string, measured>& results_ = bench::rows();
+    machine_facts start_;
 };
 
 CATCH_REGISTER_LISTENER(ratio_listener)
@@ -448,10 +605,55 @@ private:
     test::child_process process_;
 };
 
+bool skip_benchmarks()
+{
+    return Catch::getCurrentContext().getConfig()->skipBenchmarks();
+}
+
 std::string bench_name(const char* tag)
 {
     return "winmmf-bench-" + std::to_string(::GetCurrentProcessId()) + "-" + tag;
 }
+
+// A helper process that answers on two named auto-reset events, <tag>-ping and <tag>-pong
+// (modes event-raw, notify-raw, raw-view, raw-copy), with a control block of its own.
+class event_pair {
+public:
+    // `args`: the mode and the arguments before the two event names.
+    event_pair(const std::string& tag, std::vector<std::string> args)
+        : control_("Local\\" + bench_name(tag.c_str())), ping_name_(control_.name() + "-ping"),
+          pong_name_(control_.name() + "-pong"),
+          ping_(::CreateEventW(nullptr, FALSE, FALSE, test::widen(ping_name_).c_str())),
+          pong_(::CreateEventW(nullptr, FALSE, FALSE, test::widen(pong_name_).c_str()))
+    {
+        REQUIRE(ping_);
+        REQUIRE(pong_);
+        args.push_back(ping_name_);
+        args.push_back(pong_name_);
+        helper_ = std::make_unique<helper>(control_, args);
+        REQUIRE(helper_->wait_ready());
+    }
+    event_pair(const event_pair&) = delete;
+    event_pair& operator=(const event_pair&) = delete;
+
+    raw_control& control() noexcept { return control_; }
+    HANDLE ping() const noexcept { return ping_.get(); }
+    HANDLE pong() const noexcept { return pong_.get(); }
+    // Stops the helper: the stop flag, then `wake` to get it seen.
+    template <class Wake>
+    void finish(Wake wake)
+    {
+        control_.request_stop();
+        wake();
+        CHECK(helper_->finish());
+    }
+
+private:
+    raw_control control_;
+    std::string ping_name_, pong_name_;
+    detail::unique_handle ping_, pong_;
+    std::unique_ptr<helper> helper_;
+};
 
 } // namespace
 
@@ -467,18 +669,20 @@ TEST_CASE("write and read a 1080p RGB frame", "[frame]")
     auto* raw = const_cast<std::byte*>(m.unsynchronized_bytes().data());
     m.write(0, src); // touch every page once: no page faults inside the timings
 
-    BENCHMARK(names::frame_raw_mmf)
-    {
-        std::memcpy(raw, src.data(), src.size());
-        std::memcpy(dst.data(), raw, src.size());
-        return dst[12345];
-    };
-    BENCHMARK(names::frame_mmf)
-    {
-        m.write(0, src);
-        m.read(0, dst);
-        return dst[12345];
-    };
+    bench::interleave(
+        names::frame_mmf,
+        [&] {
+            m.write(0, src);
+            m.read(0, dst);
+            return dst[12345];
+        },
+        names::frame_raw_mmf,
+        [&] {
+            std::memcpy(raw, src.data(), src.size());
+            std::memcpy(dst.data(), raw, src.size());
+            return dst[12345];
+        },
+        skip_benchmarks());
 
     const std::string channel = bench_name("frame-channel");
     auto writer = frame_writer::create(local(channel), {.max_frame_size = src.size()});
@@ -500,19 +704,21 @@ TEST_CASE("write and read a 1080p RGB frame", "[frame]")
     REQUIRE_FALSE(ec);
 
     std::size_t next = 0;
-    BENCHMARK(names::frame_raw_slots)
-    {
-        std::byte* slot = slots[next++ % slots.size()];
-        std::memcpy(slot, src.data(), src.size());
-        std::memcpy(dst.data(), slot, src.size());
-        return dst[12345];
-    };
-    BENCHMARK(names::frame_channel)
-    {
-        writer.publish(src, meta, ec);
-        reader.try_take(dst, info, ec);
-        return dst[12345];
-    };
+    bench::interleave(
+        names::frame_channel,
+        [&] {
+            writer.publish(src, meta, ec);
+            reader.try_take(dst, info, ec);
+            return dst[12345];
+        },
+        names::frame_raw_slots,
+        [&] {
+            std::byte* slot = slots[next++ % slots.size()];
+            std::memcpy(slot, src.data(), src.size());
+            std::memcpy(dst.data(), slot, src.size());
+            return dst[12345];
+        },
+        skip_benchmarks());
     CHECK_FALSE(ec);
 }
 
@@ -536,23 +742,21 @@ TEST_CASE("publish a small frame while the notification sibling holds garbage", 
     for (int i = 0; i < 64; ++i) {
         missing.push_back(test::widen("Local\\" + bench_name("no-such-event") + "w" + std::to_string(i)));
     }
-    BENCHMARK(names::wake_raw_opens)
-    {
-        int found = 0;
-        for (const std::wstring& name : missing) {
-            if (HANDLE h = ::OpenEventW(EVENT_MODIFY_STATE, FALSE, name.c_str())) {
-                ::CloseHandle(h);
-                ++found;
-            }
-        }
-        return found;
-    };
     const std::vector<std::byte> frame(64, std::byte{1});
     std::error_code ec;
-    BENCHMARK(names::wake_scribbled)
-    {
-        return writer.publish(frame, {}, ec);
-    };
+    bench::interleave(
+        names::wake_scribbled, [&] { return writer.publish(frame, {}, ec); }, names::wake_raw_opens,
+        [&] {
+            int found = 0;
+            for (const std::wstring& name : missing) {
+                if (HANDLE h = ::OpenEventW(EVENT_MODIFY_STATE, FALSE, name.c_str())) {
+                    ::CloseHandle(h);
+                    ++found;
+                }
+            }
+            return found;
+        },
+        skip_benchmarks());
     CHECK_FALSE(ec);
 }
 
@@ -563,20 +767,19 @@ TEST_CASE("uncontended write lock: acquire and release", "[lock]")
     auto* word_ptr = reinterpret_cast<std::uint32_t*>(const_cast<std::byte*>(m.unsynchronized_bytes().data()) -
                                                       memory_mapped_file::header_size);
     std::atomic_ref<std::uint32_t> word(*word_ptr);
-    BENCHMARK(names::lock_raw)
-    {
+    const auto bare = [&word] {
         std::uint32_t expected = 0;
         const bool got = word.compare_exchange_strong(expected, 0x80000000u, std::memory_order_acquire,
                                                       std::memory_order_relaxed);
         word.store(0, std::memory_order_release);
         return got;
     };
-    BENCHMARK(names::lock_default)
-    {
+    const auto default_policy = [&m] {
         std::error_code ec;
         auto guard = m.try_lock_write(ec);
         return guard.owns_lock(); // released by the guard
     };
+    bench::interleave(names::lock_default, default_policy, names::lock_raw, bare, skip_benchmarks());
     BENCHMARK(names::lock_whatif_nofence)
     {
         std::uint32_t expected = 0;
@@ -598,30 +801,172 @@ TEST_CASE("uncontended write lock: acquire and release", "[lock]")
     };
     CHECK(word.load() == 0);
 
-#if defined(WINMMF_BENCH_HAVE_ROBUST)
-    auto robust = robust_memory_mapped_file::create(local(bench_name("lock-robust")), 64);
-    BENCHMARK(names::lock_robust)
-    {
-        std::error_code ec;
-        auto guard = robust.try_lock_write(ec);
-        return guard.owns_lock();
-    };
-#endif
-
 #if defined(WINMMF_BENCH_HAVE_BOOST)
     namespace bip = boost::interprocess;
     const std::string boost_name = bench_name("lock-boost");
     bip::windows_shared_memory shm(bip::create_only, boost_name.c_str(), bip::read_write, 4096);
     bip::mapped_region region(shm, bip::read_write);
     auto* mutex = new (region.get_address()) bip::interprocess_mutex;
-    BENCHMARK(names::lock_boost)
-    {
+    const auto boost_mutex = [mutex] {
         mutex->lock();
         mutex->unlock();
         return mutex;
     };
+    bench::interleave(names::lock_default, default_policy, names::lock_boost, boost_mutex, skip_benchmarks());
+#if defined(WINMMF_BENCH_HAVE_ROBUST)
+    auto robust = robust_memory_mapped_file::create(local(bench_name("lock-robust")), 64);
+    bench::interleave(
+        names::lock_robust,
+        [&robust] {
+            std::error_code ec;
+            auto guard = robust.try_lock_write(ec);
+            return guard.owns_lock();
+        },
+        names::lock_boost, boost_mutex, skip_benchmarks());
+#endif
     mutex->~interprocess_mutex();
 #endif
+}
+
+namespace {
+
+// One policy's read-lock contention rows: up to 4 helper processes, each with a control block of
+// its own and a start event, all on one mapping's lock word.
+class read_contention {
+public:
+    static constexpr unsigned max_processes = 4;
+
+    read_contention(const char* policy, const std::string& mapping_name)
+    {
+        for (unsigned i = 0; i < max_processes; ++i) {
+            const std::string control_name =
+                "Local\\" + bench_name((std::string("contention-") + policy + std::to_string(i)).c_str());
+            controls_.push_back(std::make_unique<raw_control>(control_name));
+            starts_.emplace_back(::CreateEventW(nullptr, FALSE, FALSE, test::widen(control_name + "-start").c_str()));
+            REQUIRE(starts_.back());
+            helpers_.push_back(std::make_unique<helper>(
+                *controls_.back(), std::vector<std::string>{"read-lock", "Local\\" + mapping_name, policy}));
+            REQUIRE(helpers_.back()->wait_ready());
+        }
+    }
+    read_contention(const read_contention&) = delete;
+    read_contention& operator=(const read_contention&) = delete;
+    ~read_contention()
+    {
+        for (unsigned i = 0; i < max_processes; ++i) {
+            controls_[i]->request_stop();
+            ::SetEvent(starts_[i].get());
+        }
+        for (auto& h : helpers_) {
+            CHECK(h->finish());
+        }
+    }
+
+    // One round with `processes` of them: wall nanoseconds per lock + unlock of all together.
+    double round(unsigned processes, std::chrono::milliseconds length)
+    {
+        std::vector<std::uint64_t> before;
+        for (unsigned i = 0; i < processes; ++i) {
+            bench::control_block& b = *controls_[i]->block();
+            before.push_back(std::atomic_ref<std::uint64_t>(b.rounds).load(std::memory_order_acquire));
+            std::atomic_ref<std::uint32_t>(b.go).store(1, std::memory_order_release);
+        }
+        const auto start = std::chrono::steady_clock::now();
+        for (unsigned i = 0; i < processes; ++i) {
+            ::SetEvent(starts_[i].get());
+        }
+        ::Sleep(static_cast<DWORD>(length.count()));
+        for (unsigned i = 0; i < processes; ++i) {
+            std::atomic_ref<std::uint32_t>(controls_[i]->block()->go).store(0, std::memory_order_release);
+        }
+        const auto end = std::chrono::steady_clock::now();
+        std::uint64_t total = 0;
+        for (unsigned i = 0; i < processes; ++i) {
+            bench::control_block& b = *controls_[i]->block();
+            while (std::atomic_ref<std::uint64_t>(b.rounds).load(std::memory_order_acquire) == before[i]) {
+                ::Sleep(1);
+            }
+            total += std::atomic_ref<std::uint64_t>(b.counts[0]).load(std::memory_order_relaxed);
+        }
+        return std::chrono::duration<double, std::nano>(end - start).count() / static_cast<double>(std::max<std::uint64_t>(total, 1));
+    }
+
+private:
+    std::vector<std::unique_ptr<raw_control>> controls_;
+    std::vector<detail::unique_handle> starts_;
+    std::vector<std::unique_ptr<helper>> helpers_;
+};
+
+// Rounds of 1, 2 and 4 processes, the order rotating from round to round; records the rows and
+// the in-round ratios of 2 and 4 processes against 1.
+void contention_rows(read_contention& rows_of, const char* one, const char* two, const char* four)
+{
+    constexpr int rounds = 9;
+    constexpr std::chrono::milliseconds length{150};
+    const unsigned counts[3] = {1, 2, 4};
+    std::vector<double> t[3];
+    std::vector<double> r2, r4;
+    for (int r = 0; r < rounds; ++r) {
+        double in_round[3] = {};
+        for (int k = 0; k < 3; ++k) {
+            const int which = (k + r) % 3;
+            in_round[which] = rows_of.round(counts[which], length);
+        }
+        for (int k = 0; k < 3; ++k) {
+            t[k].push_back(in_round[k]);
+        }
+        r2.push_back(in_round[1] / in_round[0]);
+        r4.push_back(in_round[2] / in_round[0]);
+    }
+    bench::rows()[one] = bench::summarise(t[0], 1);
+    bench::rows()[two] = bench::summarise(t[1], 1);
+    bench::rows()[four] = bench::summarise(t[2], 1);
+    std::printf("contention: %s %.2f ns, %s %.2f ns, %s %.2f ns per lock + unlock (medians of %d rounds)\n", one,
+                bench::median_of(t[0]), two, bench::median_of(t[1]), four, bench::median_of(t[2]), rounds);
+    bench::in_round_ratios()[{two, one}] = r2;
+    bench::in_round_ratios()[{four, one}] = r4;
+}
+
+} // namespace
+
+TEST_CASE("read lock contention: 1, 2 and 4 processes on one lock word", "[lock][contention]")
+{
+    if (skip_benchmarks()) {
+        return;
+    }
+    {
+        const std::string name = bench_name("contention-default");
+        auto m = memory_mapped_file::create(local(name), 64);
+        read_contention c("default", name);
+        contention_rows(c, names::read_default_1, names::read_default_2, names::read_default_4);
+        auto* word = reinterpret_cast<std::uint32_t*>(const_cast<std::byte*>(m.unsynchronized_bytes().data()) -
+                                                      memory_mapped_file::header_size);
+        CHECK(std::atomic_ref<std::uint32_t>(*word).load() == 0); // every reader let go
+    }
+#if defined(WINMMF_BENCH_HAVE_ROBUST)
+    {
+        const std::string name = bench_name("contention-robust");
+        auto m = robust_memory_mapped_file::create(local(name), 64);
+        read_contention c("robust", name);
+        contention_rows(c, names::read_robust_1, names::read_robust_2, names::read_robust_4);
+        // Reported beside the default policy's targets.
+        for (const auto& [more, label] : {std::pair{names::read_robust_2, "2"}, std::pair{names::read_robust_4, "4"}}) {
+            const auto& ratios = bench::in_round_ratios()[{more, names::read_robust_1}];
+            std::vector<double> speed;
+            for (const double x : ratios) {
+                speed.push_back(1 / x);
+            }
+            report(std::string("read lock throughput, robust policy: ") + label + " processes vs 1 (median)",
+                   bench::median_of(speed), "x");
+        }
+    }
+#endif
+    for (const char* row : {names::read_default_1, names::read_default_2, names::read_default_4, names::read_robust_1,
+                            names::read_robust_2, names::read_robust_4}) {
+        if (const auto it = bench::rows().find(row); it != bench::rows().end()) {
+            report(std::string(row) + ": total", 1e3 / it->second.mean_ns, "Mops/s (mean of the rounds' ns)");
+        }
+    }
 }
 
 // ---- cross-process rows -------------------------------------------------------------------------
@@ -695,147 +1040,280 @@ TEST_CASE("handoff round trip between two processes, spinning", "[handoff]")
 
 TEST_CASE("handoff round trip between two processes, blocking", "[handoff]")
 {
-    {
-        raw_control control("Local\\" + bench_name("event-raw"));
-        const std::string ping_name = "Local\\" + bench_name("event-ping"), pong_name = "Local\\" + bench_name("event-pong");
-        HANDLE ping = ::CreateEventW(nullptr, FALSE, FALSE, test::widen(ping_name).c_str());
-        HANDLE pong = ::CreateEventW(nullptr, FALSE, FALSE, test::widen(pong_name).c_str());
-        helper h(control, {"event-raw", ping_name, pong_name});
-        REQUIRE(h.wait_ready());
-        BENCHMARK(names::event_raw)
-        {
-            ::SetEvent(ping);
-            return ::WaitForSingleObject(pong, INFINITE);
-        };
-        control.request_stop();
-        ::SetEvent(ping);
-        CHECK(h.finish());
-        ::CloseHandle(ping);
-        ::CloseHandle(pong);
-    }
-    {
-        raw_control control("Local\\" + bench_name("event-ours"));
-        const std::string ping_name = bench_name("notify-ping"), pong_name = bench_name("notify-pong");
-        auto ping = notification::create(local(ping_name));
-        auto pong = notification::create(local(pong_name));
-        helper h(control, {"event-ours", "Local\\" + ping_name, "Local\\" + pong_name});
-        REQUIRE(h.wait_ready());
-        std::uint64_t seen = pong.sequence();
-        BENCHMARK(names::event_ours)
-        {
-            ping.notify();
-            seen = pong.wait(seen, acquire_mode::wait_for(std::chrono::hours(1)));
-            return seen;
-        };
-        control.request_stop();
+    // All three helpers at once, each asleep while another row runs: the rows run side by side.
+    event_pair raw_events("event-raw", {"event-raw"});
+
+    raw_control ours_control("Local\\" + bench_name("event-ours"));
+    const std::string ping_name = bench_name("notify-ping"), pong_name = bench_name("notify-pong");
+    auto ping = notification::create(local(ping_name));
+    auto pong = notification::create(local(pong_name));
+    helper ours_helper(ours_control, {"event-ours", "Local\\" + ping_name, "Local\\" + pong_name});
+    REQUIRE(ours_helper.wait_ready());
+
+    // The library's algorithm written raw, on the control block's words and two more events.
+    event_pair algo_events("notify-raw", {"notify-raw"});
+    bench::control_block& algo = *algo_events.control().block();
+
+    std::uint64_t seen = pong.sequence();
+    const auto ours = [&] {
         ping.notify();
-        CHECK(h.finish());
-    }
+        seen = pong.wait(seen, acquire_mode::wait_for(std::chrono::hours(1)));
+        return seen;
+    };
+    std::uint64_t algo_seen = std::atomic_ref<std::uint64_t>(algo.raw_sequence[1]).load();
+    bench::interleave(
+        names::event_ours, ours, names::notify_raw,
+        [&] {
+            bench::raw_notify(algo.raw_sequence[0], algo.raw_sleepers[0], algo_events.ping());
+            algo_seen = bench::raw_wait(algo.raw_sequence[1], algo.raw_sleepers[1], algo_seen, algo_events.pong());
+            return algo_seen;
+        },
+        skip_benchmarks());
+    bench::interleave(
+        names::event_ours, ours, names::event_raw,
+        [&] {
+            ::SetEvent(raw_events.ping());
+            return ::WaitForSingleObject(raw_events.pong(), INFINITE);
+        },
+        skip_benchmarks());
+
+    algo_events.finish([&] { bench::raw_notify(algo.raw_sequence[0], algo.raw_sleepers[0], algo_events.ping()); });
+    raw_events.finish([&] { ::SetEvent(raw_events.ping()); });
+    ours_control.request_stop();
+    ping.notify();
+    CHECK(ours_helper.finish());
 }
+
+namespace {
+
+// The channel side of a transfer row: a channel, its reader helpers (`readers` processes, each
+// reading every frame in place or copying it out) and the notification they acknowledge on.
+class channel_transfer {
+public:
+    channel_transfer(const char* tag, bool in_place, unsigned readers, std::uint32_t slots = default_frame_slots)
+        : writer_(frame_writer::create(local(bench_name(tag)), {.max_frame_size = bench::frame_bytes, .slots = slots})),
+          ack_(notification::create(local(bench_name((std::string(tag) + "-ack").c_str())))), readers_(readers)
+    {
+        for (unsigned i = 0; i < readers; ++i) {
+            controls_.push_back(std::make_unique<raw_control>(
+                "Local\\" + bench_name((std::string(tag) + "-control" + std::to_string(i)).c_str())));
+            helpers_.push_back(std::make_unique<helper>(
+                *controls_.back(), std::vector<std::string>{in_place ? "channel-view" : "channel-copy",
+                                                            "Local\\" + bench_name(tag),
+                                                            "Local\\" + bench_name((std::string(tag) + "-ack").c_str())}));
+            REQUIRE(helpers_.back()->wait_ready());
+        }
+        seen_ = ack_.sequence();
+    }
+    channel_transfer(const channel_transfer&) = delete;
+    channel_transfer& operator=(const channel_transfer&) = delete;
+    ~channel_transfer()
+    {
+        for (auto& c : controls_) {
+            c->request_stop();
+        }
+        writer_.close(); // end of stream
+        for (auto& h : helpers_) {
+            CHECK(h->finish());
+        }
+    }
+
+    // One frame to every reader, and every reader's acknowledgement.
+    std::uint64_t operator()(std::span<const std::byte> frame, const frame_meta& meta)
+    {
+        writer_.publish(frame, meta);
+        const std::uint64_t want = seen_ + readers_;
+        while (seen_ < want) {
+            seen_ = ack_.wait(seen_, acquire_mode::wait_for(std::chrono::hours(1)));
+        }
+        return seen_;
+    }
+
+private:
+    frame_writer writer_;
+    notification ack_;
+    unsigned readers_;
+    std::vector<std::unique_ptr<raw_control>> controls_;
+    std::vector<std::unique_ptr<helper>> helpers_;
+    std::uint64_t seen_ = 0;
+};
+
+// The raw single-buffer transfer: one mapping the size of a frame, the writer's memcpy into it,
+// a named event each way; the helper reads the frame in place, or copies it out and reads that.
+class raw_transfer {
+public:
+    raw_transfer(const std::string& tag, bool in_place)
+        : section_name_("Local\\" + bench_name((tag + "-section").c_str())),
+          section_(::CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, 0,
+                                        static_cast<DWORD>(bench::frame_bytes), test::widen(section_name_).c_str())),
+          view_(section_ ? static_cast<std::byte*>(::MapViewOfFile(section_.get(), FILE_MAP_WRITE, 0, 0, 0)) : nullptr)
+    {
+        REQUIRE(view_ != nullptr);
+        std::memset(view_, 0, bench::frame_bytes); // every page committed before the timings
+        events_ = std::make_unique<event_pair>(tag, std::vector<std::string>{in_place ? "raw-view" : "raw-copy",
+                                                                            section_name_});
+    }
+    raw_transfer(const raw_transfer&) = delete;
+    raw_transfer& operator=(const raw_transfer&) = delete;
+    ~raw_transfer()
+    {
+        events_->finish([this] { ::SetEvent(events_->ping()); });
+        ::UnmapViewOfFile(view_);
+    }
+
+    DWORD operator()(std::span<const std::byte> frame)
+    {
+        std::memcpy(view_, frame.data(), frame.size());
+        std::atomic_ref<std::uint64_t>(events_->control().block()->raw_length)
+            .store(frame.size(), std::memory_order_release);
+        ::SetEvent(events_->ping());
+        return ::WaitForSingleObject(events_->pong(), INFINITE);
+    }
+
+private:
+    std::string section_name_;
+    detail::unique_handle section_;
+    std::byte* view_ = nullptr;
+    std::unique_ptr<event_pair> events_;
+};
+
+} // namespace
 
 TEST_CASE("transfer a 1080p frame to another process and get an acknowledgement", "[transfer]")
 {
+    // Every receiver at once, each asleep while another row runs: each ratio's rows run side by
+    // side, round by round.
     const std::vector<std::byte> frame = test_frame();
     const std::uint64_t length = frame.size();
+    const frame_meta meta{.width = bench::frame_width, .height = bench::frame_height,
+                          .stride = bench::frame_width * 3, .format = pixel_format::rgb24};
 
-    for (const bool in_place : {true, false}) {
-        raw_control control("Local\\" + bench_name(in_place ? "transfer-view" : "transfer-copy"));
-        const std::string channel = bench_name(in_place ? "channel-view" : "channel-copy");
-        const std::string ack_name = bench_name(in_place ? "ack-view" : "ack-copy");
-        auto writer = frame_writer::create(local(channel), {.max_frame_size = frame.size()});
-        auto ack = notification::create(local(ack_name));
-        helper h(control, {in_place ? "channel-view" : "channel-copy", "Local\\" + channel, "Local\\" + ack_name});
-        REQUIRE(h.wait_ready());
-        const frame_meta meta{.width = bench::frame_width, .height = bench::frame_height,
-                              .stride = bench::frame_width * 3, .format = pixel_format::rgb24};
-        std::uint64_t seen = ack.sequence();
-        BENCHMARK(in_place ? names::transfer_view : names::transfer_copy)
-        {
-            writer.publish(frame, meta);
-            seen = ack.wait(seen, acquire_mode::wait_for(std::chrono::hours(1)));
-            return seen;
-        };
-        control.request_stop();
-        writer.close(); // end of stream
-        CHECK(h.finish());
-    }
+    channel_transfer view("transfer-view", true, 1);
+    channel_transfer copy("transfer-copy", false, 1);
+    raw_transfer raw_view("transfer-raw-view", true);
+    raw_transfer raw_copy("transfer-raw-copy", false);
+    const auto by_view = [&] { return view(frame, meta); };
+    const auto by_copy = [&] { return copy(frame, meta); };
+    bench::interleave(names::transfer_view, by_view, names::transfer_raw_view, [&] { return raw_view(frame); },
+                      skip_benchmarks());
+    bench::interleave(names::transfer_copy, by_copy, names::transfer_raw_copy, [&] { return raw_copy(frame); },
+                      skip_benchmarks());
     {
-        raw_control control("Local\\" + bench_name("transfer-pipe"));
-        const std::string pipe_name = "\\\\.\\pipe\\" + bench_name("pipe");
-        HANDLE pipe = ::CreateNamedPipeW(test::widen(pipe_name).c_str(), PIPE_ACCESS_DUPLEX,
-                                         PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, 1, 1 << 20, 1 << 20, 0,
-                                         nullptr);
-        REQUIRE(pipe != INVALID_HANDLE_VALUE);
-        helper h(control, {"pipe", pipe_name});
-        const BOOL connected = ::ConnectNamedPipe(pipe, nullptr) || ::GetLastError() == ERROR_PIPE_CONNECTED;
-        REQUIRE(connected);
-        REQUIRE(h.wait_ready());
-        const auto write_all = [pipe](const void* p, std::size_t n) {
-            DWORD put = 0;
-            return ::WriteFile(pipe, p, static_cast<DWORD>(n), &put, nullptr) && put == n;
-        };
-        BENCHMARK(names::transfer_pipe)
-        {
-            write_all(&length, sizeof length);
-            write_all(frame.data(), frame.size());
-            char ack = 0;
-            DWORD got = 0;
-            ::ReadFile(pipe, &ack, 1, &got, nullptr);
-            return ack;
-        };
-        const std::uint64_t stop = 0;
-        write_all(&stop, sizeof stop);
-        CHECK(h.finish());
-        ::CloseHandle(pipe);
-    }
-    {
-        WSADATA wsa{};
-        REQUIRE(::WSAStartup(MAKEWORD(2, 2), &wsa) == 0);
-        raw_control control("Local\\" + bench_name("transfer-tcp"));
-        SOCKET listener = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = ::htonl(INADDR_LOOPBACK);
-        addr.sin_port = 0;
-        REQUIRE(::bind(listener, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
-        REQUIRE(::listen(listener, 1) == 0);
-        int addr_len = sizeof addr;
-        REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &addr_len) == 0);
-        helper h(control, {"tcp", std::to_string(::ntohs(addr.sin_port))});
-        SOCKET s = ::accept(listener, nullptr, nullptr);
-        REQUIRE(s != INVALID_SOCKET);
-        REQUIRE(h.wait_ready());
-        const int on = 1;
-        ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on), sizeof on);
-        const int buffer = 8 << 20;
-        ::setsockopt(s, SOL_SOCKET, SO_RCVBUF, reinterpret_cast<const char*>(&buffer), sizeof buffer);
-        ::setsockopt(s, SOL_SOCKET, SO_SNDBUF, reinterpret_cast<const char*>(&buffer), sizeof buffer);
-        const auto send_all = [s](const void* p, std::size_t n) {
-            const char* c = static_cast<const char*>(p);
-            while (n != 0) {
-                const int put = ::send(s, c, static_cast<int>(n), 0);
-                if (put <= 0) {
-                    return false;
-                }
-                c += put;
-                n -= static_cast<std::size_t>(put);
+        // What-if: the same with two slots, whose footprint (the source and two 6 MB slots) is
+        // the raw buffer's plus one frame; three slots and the source are 24 MB of a 32 MB L3.
+        channel_transfer view2("transfer-view-2", true, 1, 2);
+        channel_transfer copy2("transfer-copy-2", false, 1, 2);
+        bench::interleave(names::transfer_view_2, [&] { return view2(frame, meta); }, names::transfer_raw_view,
+                          [&] { return raw_view(frame); }, skip_benchmarks());
+        bench::interleave(names::transfer_copy_2, [&] { return copy2(frame, meta); }, names::transfer_raw_copy,
+                          [&] { return raw_copy(frame); }, skip_benchmarks());
+        for (const auto& [two, raw] : {std::pair{names::transfer_view_2, names::transfer_raw_view},
+                                       std::pair{names::transfer_copy_2, names::transfer_raw_copy}}) {
+            if (const auto it = bench::in_round_ratios().find({two, raw}); it != bench::in_round_ratios().end()) {
+                report(std::string("what-if: ") + two + " vs " + raw + " (median in-round)",
+                       bench::median_of(it->second), "x");
             }
-            return true;
-        };
-        BENCHMARK(names::transfer_tcp)
-        {
-            send_all(&length, sizeof length);
-            send_all(frame.data(), frame.size());
-            char ack = 0;
-            ::recv(s, &ack, 1, 0);
-            return ack;
-        };
-        const std::uint64_t stop = 0;
-        send_all(&stop, sizeof stop);
-        CHECK(h.finish());
-        ::closesocket(s);
-        ::closesocket(listener);
-        ::WSACleanup();
+        }
+    }
+
+    raw_control pipe_control("Local\\" + bench_name("transfer-pipe"));
+    const std::string pipe_name = "\\\\.\\pipe\\" + bench_name("pipe");
+    detail::unique_handle pipe(::CreateNamedPipeW(test::widen(pipe_name).c_str(), PIPE_ACCESS_DUPLEX,
+                                                  PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, 1, 1 << 20, 1 << 20,
+                                                  0, nullptr));
+    REQUIRE(pipe.get() != INVALID_HANDLE_VALUE);
+    helper pipe_helper(pipe_control, {"pipe", pipe_name});
+    const BOOL connected = ::ConnectNamedPipe(pipe.get(), nullptr) || ::GetLastError() == ERROR_PIPE_CONNECTED;
+    REQUIRE(connected);
+    REQUIRE(pipe_helper.wait_ready());
+    const auto write_all = [&pipe](const void* p, std::size_t n) {
+        DWORD put = 0;
+        return ::WriteFile(pipe.get(), p, static_cast<DWORD>(n), &put, nullptr) && put == n;
+    };
+    const auto by_pipe = [&] {
+        write_all(&length, sizeof length);
+        write_all(frame.data(), frame.size());
+        char ack = 0;
+        DWORD got = 0;
+        ::ReadFile(pipe.get(), &ack, 1, &got, nullptr);
+        return ack;
+    };
+
+    WSADATA wsa{};
+    REQUIRE(::WSAStartup(MAKEWORD(2, 2), &wsa) == 0);
+    raw_control tcp_control("Local\\" + bench_name("transfer-tcp"));
+    SOCKET listener = ::socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = ::htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    REQUIRE(::bind(listener, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(listener, 1) == 0);
+    int addr_len = sizeof addr;
+    REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &addr_len) == 0);
+    helper tcp_helper(tcp_control, {"tcp", std::to_string(::ntohs(addr.sin_port))});
+    SOCKET s = ::accept(listener, nullptr, nullptr);
+    REQUIRE(s != INVALID_SOCKET);
+    REQUIRE(tcp_helper.wait_ready());
+    const int on = 1;
+    ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&on), sizeof on);
+    const int buffer = 8 << 20;
+    ::setsockopt(s, SOL_SOCKET, SO_RCVBUF, reinterpret_cast<const char*>(&buffer), sizeof buffer);
+    ::setsockopt(s, SOL_SOCKET, SO_SNDBUF, reinterpret_cast<const char*>(&buffer), sizeof buffer);
+    const auto send_all = [s](const void* p, std::size_t n) {
+        const char* c = static_cast<const char*>(p);
+        while (n != 0) {
+            const int put = ::send(s, c, static_cast<int>(n), 0);
+            if (put <= 0) {
+                return false;
+            }
+            c += put;
+            n -= static_cast<std::size_t>(put);
+        }
+        return true;
+    };
+    const auto by_tcp = [&] {
+        send_all(&length, sizeof length);
+        send_all(frame.data(), frame.size());
+        char ack = 0;
+        ::recv(s, &ack, 1, 0);
+        return ack;
+    };
+
+    // The peers: a pipe's frame takes 20 ms or so under Wine, so these pairs hold the run longest.
+    bench::interleave(names::transfer_view, by_view, names::transfer_pipe, by_pipe, skip_benchmarks());
+    bench::interleave(names::transfer_copy, by_copy, names::transfer_pipe, by_pipe, skip_benchmarks());
+    bench::interleave(names::transfer_view, by_view, names::transfer_tcp, by_tcp, skip_benchmarks());
+    bench::interleave(names::transfer_copy, by_copy, names::transfer_tcp, by_tcp, skip_benchmarks());
+
+    const std::uint64_t stop = 0;
+    write_all(&stop, sizeof stop);
+    CHECK(pipe_helper.finish());
+    send_all(&stop, sizeof stop);
+    CHECK(tcp_helper.finish());
+    ::closesocket(s);
+    ::closesocket(listener);
+    ::WSACleanup();
+}
+
+TEST_CASE("transfer a 1080p frame to 1, 2 and 4 reader processes of one channel", "[transfer][readers]")
+{
+    // Reported, no target: what each further reader process costs the writer (every reader
+    // reads every byte and acknowledges before the next frame).
+    const std::vector<std::byte> frame = test_frame();
+    const frame_meta meta{.width = bench::frame_width, .height = bench::frame_height,
+                          .stride = bench::frame_width * 3, .format = pixel_format::rgb24};
+    for (const bool in_place : {true, false}) {
+        for (const unsigned readers : {1u, 2u, 4u}) {
+            const std::string tag = std::string(in_place ? "readers-view-" : "readers-copy-") + std::to_string(readers);
+            channel_transfer transfer(tag.c_str(), in_place, readers);
+            const std::string name = std::string("transfer 1080p: frame channel to ") + std::to_string(readers) +
+                                     (in_place ? " zero-copy" : " copying") + " reader process" +
+                                     (readers == 1 ? "" : "es");
+            if (!skip_benchmarks()) {
+                Catch::Benchmark::Benchmark(std::string(name), [&] { return transfer(frame, meta); }).run();
+            }
+        }
     }
 }
 

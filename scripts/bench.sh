@@ -26,6 +26,9 @@ wine_up "$build_dir/wineprefix"
 cd "$build_dir/bench"
 echo "bench: running winmmf_bench.exe under Wine (under a minute; best on an otherwise idle machine)"
 status=0
+# The host's load average as the run starts (Wine has no API for it): printed with the table.
+WINMMF_BENCH_LOADAVG=$(cat /proc/loadavg 2>/dev/null || true)
+export WINMMF_BENCH_LOADAVG
 # Output goes to a file (never a pipe: Wine's helper processes would keep it open).
 WINMMF_BENCH_JSON=winmmf-bench.json wine ./winmmf_bench.exe "$@" >winmmf-bench.txt 2>&1 </dev/null || status=$?
 cat winmmf-bench.txt

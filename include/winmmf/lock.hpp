@@ -93,19 +93,29 @@ public:
         return protocol::lock_word::classify(compatible_lock(header).value()) == protocol::lock_word::state::uninitialized;
     }
 
+    // Each step backs off after a lost exchange (detail::lock_word_backoff): the values written
+    // are WinMMF's either way.
     bool lock_shared(const acquire_mode& mode, std::error_code& ec) noexcept
     {
-        return finish(detail::acquire_with(mode, [this] { return protocol::lock_word::try_lock_read(word()); }), ec);
+        const auto attempt = [this] { return protocol::lock_word::try_lock_read(word(), detail::lock_word_backoff{}); };
+        return finish(detail::acquire_with(mode, attempt), ec);
     }
 
-    void unlock_shared(std::error_code& ec) noexcept { finish(protocol::lock_word::unlock_read(word()), ec); }
+    void unlock_shared(std::error_code& ec) noexcept
+    {
+        finish(protocol::lock_word::unlock_read(word(), detail::lock_word_backoff{}), ec);
+    }
 
     bool lock(const acquire_mode& mode, std::error_code& ec) noexcept
     {
-        return finish(detail::acquire_with(mode, [this] { return protocol::lock_word::try_lock_write(word()); }), ec);
+        const auto attempt = [this] { return protocol::lock_word::try_lock_write(word(), detail::lock_word_backoff{}); };
+        return finish(detail::acquire_with(mode, attempt), ec);
     }
 
-    void unlock(std::error_code& ec) noexcept { finish(protocol::lock_word::unlock_write(word()), ec); }
+    void unlock(std::error_code& ec) noexcept
+    {
+        finish(protocol::lock_word::unlock_write(word(), detail::lock_word_backoff{}), ec);
+    }
 
     // The raw word, for diagnostics (winmmf info) and tests.
     protocol::lock_word::word_type value() const noexcept { return protocol::lock_word::load(word()); }

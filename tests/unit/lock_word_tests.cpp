@@ -1,9 +1,11 @@
+#include <winmmf/detail/backoff.hpp>
 #include <winmmf/protocol/lock_word.hpp>
 
 #include <catch2/catch_test_macros.hpp>
 
 #include <atomic>
 #include <cstdint>
+#include <thread>
 
 using namespace winmmf;
 namespace lw = winmmf::protocol::lock_word;
@@ -102,4 +104,68 @@ TEST_CASE("initialize follows WinMMF's creation sequence", "[lock_word]")
     REQUIRE(lw::initialize(w.ref()) == errc{});
     CHECK(w.value == 0);
     CHECK(lw::try_lock_write(w.ref()) == errc{});
+}
+
+namespace {
+
+// Counts the calls and remembers the last loss number it was given.
+struct counting_backoff {
+    unsigned* calls;
+    unsigned* last;
+    void operator()(unsigned lost) const noexcept
+    {
+        ++*calls;
+        *last = lost;
+    }
+};
+
+} // namespace
+
+TEST_CASE("the back-off runs after a lost exchange only, and the words written stay WinMMF's", "[lock_word]")
+{
+    std::uint32_t word = 0;
+    std::atomic_ref<std::uint32_t> w(word);
+    unsigned calls = 0, last = 99;
+    const counting_backoff counted{&calls, &last};
+
+    // Uncontended: the guess (free) is right, nothing is lost.
+    CHECK(lw::try_lock_read(w, counted) == errc{});
+    CHECK(word == 1);
+    CHECK(calls == 0);
+    // Another reader in: the free guess loses once (loss 0), the retry from the fresh value wins.
+    CHECK(lw::try_lock_read(w, counted) == errc{});
+    CHECK(word == 2);
+    CHECK(calls == 1);
+    CHECK(last == 0);
+    // A refusal is no loss: nothing is written and the back-off never runs.
+    calls = 0;
+    CHECK(lw::try_lock_write(w, counted) == errc::read_locked);
+    CHECK(word == 2);
+    CHECK(calls == 0);
+    CHECK(lw::unlock_read(w, counted) == errc{}); // guesses 1, finds 2: one loss
+    CHECK(calls == 1);
+    CHECK(lw::unlock_read(w, counted) == errc{});
+    CHECK(word == 0);
+}
+
+TEST_CASE("readers on two threads with the library's back-off leave the word free", "[lock_word][threads]")
+{
+    std::uint32_t word = 0;
+    constexpr int rounds = 100000;
+    std::atomic<int> refused{0};
+    const auto reader = [&] {
+        std::atomic_ref<std::uint32_t> w(word);
+        for (int i = 0; i < rounds; ++i) {
+            // Catch2's assertions are not for other threads: count, and check after the join.
+            if (lw::try_lock_read(w, detail::lock_word_backoff{}) != errc{} ||
+                lw::unlock_read(w, detail::lock_word_backoff{}) != errc{}) {
+                refused.fetch_add(1, std::memory_order_relaxed);
+            }
+        }
+    };
+    std::thread a(reader), b(reader);
+    a.join();
+    b.join();
+    CHECK(refused.load() == 0);
+    CHECK(std::atomic_ref<std::uint32_t>(word).load() == 0);
 }

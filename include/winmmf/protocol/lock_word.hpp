@@ -154,13 +154,21 @@ namespace detail {
 // locking and release on unlocking already order the data accesses of one critical section
 // before the next (that is all a mutex promises), the fence orders nothing another process can
 // observe, and it cost half of an uncontended lock/unlock (docs/explanation/benchmarks.md).
-template <std::memory_order Success, std::memory_order Failure, class W, class Refusal, class Next>
-errc transition(W word, word_type likely, Refusal refusal, Next next) noexcept
+//
+// `backoff(n)` runs before the exchange that follows the n-th lost one (from 0): a race lost,
+// or the guess above proving wrong, when the fresh value still allows the step (a refusal
+// returns at once). It only waits: the values written, and when they may be written, stay
+// WinMMF's.
+template <std::memory_order Success, std::memory_order Failure, class W, class Refusal, class Next, class Backoff>
+errc transition(W word, word_type likely, Refusal refusal, Next next, Backoff& backoff) noexcept
 {
     word_type current = likely;
-    for (;;) {
+    for (unsigned lost = 0;; ++lost) {
         if (const errc why = refusal(current); why != errc{}) {
             return why;
+        }
+        if (lost != 0) {
+            backoff(lost - 1); // about to try again, the state still allowing it
         }
         // Success / Failure: the caller's constants above (lock or unlock), template arguments so
         // that the compiler sees exactly the constants it saw before the orders were named.
@@ -172,33 +180,41 @@ errc transition(W word, word_type likely, Refusal refusal, Next next) noexcept
 
 } // namespace detail
 
+// What a step does after a lost exchange, by default: nothing, so that a model or the fuzzer
+// explores only the protocol. The library passes a pause that grows (lock.hpp): under
+// contention a process that lost then leaves the cache line to the winner for a run of
+// operations, instead of every operation of every process moving it.
+struct no_backoff {
+    void operator()(unsigned) const noexcept {}
+};
+
 // The word type: std::atomic_ref over the mapping in the library; any atomic_word in a model.
-template <atomic_word<word_type> W = std::atomic_ref<word_type>>
-errc try_lock_read(W word) noexcept
+template <atomic_word<word_type> W = std::atomic_ref<word_type>, class Backoff = no_backoff>
+errc try_lock_read(W word, Backoff backoff = {}) noexcept
 {
     return detail::transition<lock_success, lock_failure>(word, 0, refusal_for_read_lock,
-                              [](word_type w) { return w + 1; });
+                              [](word_type w) { return w + 1; }, backoff);
 }
 
-template <atomic_word<word_type> W = std::atomic_ref<word_type>>
-errc unlock_read(W word) noexcept
+template <atomic_word<word_type> W = std::atomic_ref<word_type>, class Backoff = no_backoff>
+errc unlock_read(W word, Backoff backoff = {}) noexcept
 {
     return detail::transition<unlock_success, unlock_failure>(word, 1, refusal_for_read_unlock,
-                              [](word_type w) { return w - 1; });
+                              [](word_type w) { return w - 1; }, backoff);
 }
 
-template <atomic_word<word_type> W = std::atomic_ref<word_type>>
-errc try_lock_write(W word) noexcept
+template <atomic_word<word_type> W = std::atomic_ref<word_type>, class Backoff = no_backoff>
+errc try_lock_write(W word, Backoff backoff = {}) noexcept
 {
     return detail::transition<lock_success, lock_failure>(word, 0, refusal_for_write_lock,
-                              [](word_type w) { return w | write_lock_mask; });
+                              [](word_type w) { return w | write_lock_mask; }, backoff);
 }
 
-template <atomic_word<word_type> W = std::atomic_ref<word_type>>
-errc unlock_write(W word) noexcept
+template <atomic_word<word_type> W = std::atomic_ref<word_type>, class Backoff = no_backoff>
+errc unlock_write(W word, Backoff backoff = {}) noexcept
 {
     return detail::transition<unlock_success, unlock_failure>(word, write_lock_mask, refusal_for_write_unlock,
-                              [](word_type w) { return w & ~write_lock_mask; });
+                              [](word_type w) { return w & ~write_lock_mask; }, backoff);
 }
 
 // WinMMF's creation sequence on a freshly created (kernel zero-filled) section: mark the word
