@@ -38,22 +38,18 @@ fail() {
 }
 winpath() { local p=${1//\//\\}; printf 'Z:%s' "$p"; }
 
-# A display of our own.
-display=
-for n in $(seq 90 140); do
-    if [ ! -e "/tmp/.X11-unix/X$n" ] && [ ! -e "/tmp/.X$n-lock" ]; then
-        display=$n
-        break
-    fi
-done
-[ -n "$display" ] || fail "no free X display number"
-Xvfb ":$display" -screen 0 640x480x24 -nolisten tcp >"$work/xvfb.err" 2>&1 </dev/null &
+# A display of our own. Xvfb picks a free number itself and writes it to fd 3 only once it
+# accepts connections (-displayfd): choosing a number here and waiting for its socket raced with
+# Xvfb's start, and the viewer once failed to create its window (error 0).
+Xvfb -displayfd 3 -screen 0 640x480x24 -nolisten tcp 3>"$work/display" >"$work/xvfb.err" 2>&1 </dev/null &
 pids+=($!)
+display=
 for _ in $(seq 100); do
-    [ -e "/tmp/.X11-unix/X$display" ] && break
+    display=$(head -n 1 "$work/display" 2>/dev/null)
+    [ -n "$display" ] && break
     sleep 0.1
 done
-[ -e "/tmp/.X11-unix/X$display" ] || fail "Xvfb :$display did not start"
+[ -n "$display" ] || fail "Xvfb did not start"
 
 base=window$$
 index="$(winpath "$work")\\$base.txt"
