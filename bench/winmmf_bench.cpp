@@ -883,9 +883,10 @@ public:
         std::uint64_t total = 0;
         for (unsigned i = 0; i < processes; ++i) {
             bench::control_block& b = *controls_[i]->block();
-            while (std::atomic_ref<std::uint64_t>(b.rounds).load(std::memory_order_acquire) == before[i]) {
-                ::Sleep(1);
-            }
+            const bool reported = test::eventually(
+                [&] { return std::atomic_ref<std::uint64_t>(b.rounds).load(std::memory_order_acquire) != before[i]; },
+                30s);
+            REQUIRE(reported); // a helper that died would otherwise hold the run forever
             total += std::atomic_ref<std::uint64_t>(b.counts[0]).load(std::memory_order_relaxed);
         }
         return std::chrono::duration<double, std::nano>(end - start).count() / static_cast<double>(std::max<std::uint64_t>(total, 1));

@@ -35,11 +35,12 @@ inline void cpu_relax() noexcept
 #endif
 }
 
-// After the n-th lost exchange on a lock word (protocol/lock_word.hpp, n from 0): nothing the
-// first time - that is most often the uncontended guess proving wrong, and one more exchange
-// settles it - then 1, 2, 4 ... 64 pauses (some 0.1-5 us, by CPU). Two processes hammering one
-// read lock otherwise move its cache line on every lock and unlock each (measured: their total
-// throughput fell to 0.43x one process's).
+// Before the retry that follows the n-th lost exchange on a lock word (protocol/lock_word.hpp,
+// n from 0): nothing after the first loss - that is most often the uncontended guess proving
+// wrong, and one more exchange settles it - then 1, 2, 4 ... 64 pauses (a pause is 3 to 140
+// cycles, by CPU). A process that keeps losing stays off the cache line for a while, so the
+// winner's next steps find it still there. It does not make a shared reader count cheap: every
+// lock and unlock of another process still moves the line (benchmarks.md, the contention rows).
 struct lock_word_backoff {
     void operator()(unsigned lost) const noexcept
     {
